@@ -1,0 +1,80 @@
+import type { OperatorFunction } from 'rxjs';
+import { SlidingAggregator, type SlidingOutputSpec } from '../aggregations/slidingAggregator.js';
+import type { Batch } from '../data/batch.js';
+import type { Column } from '../data/column.js';
+import type { StepContext } from '../runtime/context.js';
+import type { KeyedBatch } from './keyBy.js';
+import { statefulOperator, type StepState } from './statefulOperator.js';
+
+export interface SlidingAggregateOptions {
+  /** Output column name, op and window size (ms; Infinity for all history) of each result. */
+  outputs: readonly (SlidingOutputSpec & { column: string; default?: number })[];
+  /** The value column; omit when only counting events. */
+  valueColumn?: string;
+  /** Read [t - w, t] instead of [t - w, t). */
+  inclusive?: boolean;
+  /** Rows for which this returns 0 are read but do not contribute. */
+  where?: (b: Batch) => Uint8Array;
+}
+
+/**
+ * Point-in-time aggregates: for every row, `op` over the same key's earlier events in each window,
+ * as of the row's time. Output rows line up one to one with input rows. The input must come from
+ * `reorder` (time-sorted, ties never split across batches).
+ *
+ * @example
+ * events$.pipe(reorder(ctx, 0), keyBy(ctx, ['card_id']), slidingAggregate(ctx, {
+ *   valueColumn: 'amount',
+ *   outputs: [{ column: 'spend_30d', op: 'sum', size: 30 * 86_400_000, default: 0 }],
+ * }))
+ */
+export function slidingAggregate(ctx: StepContext, opts: SlidingAggregateOptions): OperatorFunction<KeyedBatch, Batch> {
+  return statefulOperator(ctx, 'sliding', () => new SlidingState(opts));
+}
+
+class SlidingState implements StepState<KeyedBatch, Batch> {
+  private readonly agg: SlidingAggregator;
+  constructor(private readonly opts: SlidingAggregateOptions) {
+    this.agg = new SlidingAggregator(opts.outputs, opts.inclusive ?? false, opts.outputs.map((o) => o.default));
+  }
+
+  push(b: KeyedBatch): Batch {
+    const { valueColumn, where } = this.opts;
+    let values: Float64Array | undefined;
+    let contributes = where?.(b);
+    if (valueColumn !== undefined) {
+      const col = b.columns[valueColumn];
+      if (col === undefined) throw new Error(`column "${valueColumn}" is not in the batch`);
+      values = numericValues(col);
+      // A null value contributes nothing (SQL aggregates skip nulls).
+      if (col.validity !== undefined) {
+        contributes = contributes === undefined ? new Uint8Array(b.length).fill(1) : Uint8Array.from(contributes);
+        for (let i = 0; i < b.length; i++) if (((col.validity[i >> 3]! >> (i & 7)) & 1) === 0) contributes[i] = 0;
+      }
+    }
+    const results = this.agg.process(b.time, b.keys, values, contributes, b.keySpace.size);
+    const columns: Record<string, Column> = {};
+    this.opts.outputs.forEach((o, i) => {
+      const r = results[i]!;
+      columns[o.column] = r.validity === undefined ? { type: 'float64', values: r.values } : { type: 'float64', values: r.values, validity: r.validity };
+    });
+    return { length: b.length, time: b.time, columns, ...(b.watermark !== undefined && { watermark: b.watermark }) };
+  }
+
+  finish(): undefined {
+    return undefined;
+  }
+  snapshot(): unknown {
+    return this.agg.snapshot();
+  }
+  restore(s: unknown): void {
+    this.agg.restore(s);
+  }
+}
+
+/** The values of a column as float64 (dictionary codes for categorical columns: what count_distinct needs). */
+export function numericValues(col: Column): Float64Array {
+  if (col.type === 'dictionary') return Float64Array.from(col.codes);
+  if (col.values instanceof Float64Array) return col.values;
+  return Float64Array.from(col.values as ArrayLike<number>);
+}

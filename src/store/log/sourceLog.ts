@@ -1,0 +1,317 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { concatBatches, sliceBatch, takeBatch, type Batch } from '../../pipelines/data/batch.js';
+import { Dictionary } from '../../pipelines/data/dictionary.js';
+import { conformBatch } from './conform.js';
+import { writeManifest, type ImportFingerprint, type Manifest, type SegmentInfo } from './manifest.js';
+import { readSegmentFile, segmentFileName, writeSegmentFile } from './segment.js';
+import { storedColumns, type SourceSpec, type StoredColumn } from './sourceSpec.js';
+
+export const DEFAULT_SEGMENT_ROWS = 262_144;
+export const DEFAULT_READ_BATCH_ROWS = 65_536;
+
+/** Which rows `SourceLog.read` yields. */
+export interface ReadOptions {
+  /** Keep rows with `from <= time < to` (epoch ms). Unbounded by default. */
+  from?: number;
+  to?: number;
+  /** Skip rows whose offset is below this. */
+  fromOffset?: number;
+  /** At most this many rows a batch (default 65536). */
+  batchRows?: number;
+}
+
+interface PendingBatch {
+  readonly batch: Batch;
+  readonly minTime: number;
+  readonly maxTime: number;
+}
+
+/**
+ * The append-only event log of one source: Arrow IPC segments plus a manifest, in `<logDir>/<source>/`.
+ * Every row has an offset, its 0-based position in the log. Rows are kept in arrival order; reads
+ * filter by event time, skipping whole segments whose time range misses the query.
+ *
+ * Obtain one from `EventLog.openSource`. Build batches to append with `log.dictionaries`, so that
+ * codes are the log's own (a batch on another Dictionary is re-coded, at some cost).
+ *
+ * @example
+ * const trips = await eventLog.openSource(spec);
+ * const driver = trips.dictionaries.get('driver_id')!;
+ * await trips.append(makeBatch(Float64Array.of(1000), { driver_id: dictColumn(Int32Array.of(driver.encode(7)), driver) }));
+ * await trips.flush();
+ * for await (const b of trips.read({ from: 0, to: 3_600_000 })) console.log(b.length, b.offsets);
+ */
+export class SourceLog {
+  readonly spec: SourceSpec;
+  /** The running dictionary of each dictionary column (strings and keys). Codes in it never change. */
+  readonly dictionaries = new Map<string, Dictionary>();
+  private readonly columns: readonly StoredColumn[];
+  private manifest: Manifest;
+  /** Rows appended but not yet in a segment, in arrival order. Reads see them too. */
+  private pending: PendingBatch[] = [];
+  private pendingRows = 0;
+  /** Segment and manifest writes run one at a time, in order. */
+  private writing: Promise<unknown> = Promise.resolve();
+
+  /** @internal Use `EventLog.openSource`. */
+  constructor(
+    readonly dir: string,
+    manifest: Manifest,
+    private segmentRows: number = DEFAULT_SEGMENT_ROWS,
+  ) {
+    this.manifest = manifest;
+    this.spec = manifest.spec;
+    this.columns = storedColumns(this.spec);
+    for (const c of this.columns) if (c.dictionary) this.dictionaries.set(c.name, new Dictionary());
+  }
+
+  /** @internal Rebuild the running dictionaries from the newest segment, which holds them whole. */
+  async loadDictionaries(): Promise<void> {
+    const last = this.manifest.segments.at(-1);
+    if (last !== undefined) await readSegmentFile(join(this.dir, last.file), this.spec.time, this.dictionaries);
+  }
+
+  /** @internal */
+  setSegmentRows(rows: number): void {
+    if (!Number.isInteger(rows) || rows < 1) throw new Error(`segmentRows must be a positive integer, got ${rows}`);
+    this.segmentRows = rows;
+  }
+
+  /** @internal Keep the new time format and lateness; the rest of the spec was checked to be equal. */
+  async updateSpec(spec: SourceSpec): Promise<void> {
+    if (spec.timeFormat === this.spec.timeFormat && spec.lateness === this.spec.lateness) return;
+    this.spec.timeFormat = spec.timeFormat;
+    this.spec.lateness = spec.lateness;
+    await this.serial(() => writeManifest(this.dir, this.manifest));
+  }
+
+  /** Rows in the log, including rows appended but not yet written to a segment. */
+  get rowCount(): number {
+    return this.manifest.rows + this.pendingRows;
+  }
+
+  /** The segments on disk, oldest first. */
+  get segments(): readonly SegmentInfo[] {
+    return this.manifest.segments;
+  }
+
+  /** Smallest and largest event time in the log, or undefined when it is empty. */
+  get timeRange(): { min: number; max: number } | undefined {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const s of this.manifest.segments) {
+      if (s.minTime < min) min = s.minTime;
+      if (s.maxTime > max) max = s.maxTime;
+    }
+    for (const p of this.pending) {
+      if (p.minTime < min) min = p.minTime;
+      if (p.maxTime > max) max = p.maxTime;
+    }
+    return min <= max ? { min, max } : undefined;
+  }
+
+  /**
+   * Append rows, in arrival order. The batch must hold exactly the source's columns. Rows are buffered;
+   * a segment is written each time `segmentRows` rows are waiting. Do not mutate the batch afterwards.
+   */
+  async append(batch: Batch): Promise<void> {
+    if (batch.length === 0) return;
+    const conformed = conformBatch(this.spec.name, batch, this.columns, this.dictionaries);
+    this.pending.push(conformed);
+    this.pendingRows += batch.length;
+    if (this.pendingRows >= this.segmentRows) await this.serial(() => this.writeSegments(false));
+  }
+
+  /** Write every buffered row to segments (no-op when none are buffered). */
+  async flush(): Promise<void> {
+    await this.serial(() => this.writeSegments(true));
+  }
+
+  /**
+   * The log's rows in arrival order, each batch with `offsets` set: a snapshot taken when iteration
+   * starts. Segments whose time range misses `[from, to)`, or that end before `fromOffset`, are not
+   * opened at all.
+   */
+  async *read(opts: ReadOptions = {}): AsyncIterable<Batch> {
+    const from = opts.from ?? -Infinity;
+    const to = opts.to ?? Infinity;
+    const fromOffset = opts.fromOffset ?? 0;
+    const batchRows = opts.batchRows ?? DEFAULT_READ_BATCH_ROWS;
+    if (!(batchRows >= 1)) throw new Error(`batchRows must be at least 1, got ${batchRows}`);
+    const segments = this.manifest.segments.slice();
+    const pending = this.pending.slice();
+    const pendingOffset = this.manifest.rows;
+    const meets = (min: number, max: number): boolean => max >= from && min < to;
+
+    for (const seg of segments) {
+      if (seg.firstOffset + seg.rows <= fromOffset || !meets(seg.minTime, seg.maxTime)) continue;
+      let offset = seg.firstOffset;
+      for (const b of await readSegmentFile(join(this.dir, seg.file), this.spec.time, this.dictionaries)) {
+        yield* cut(b, offset, from, to, fromOffset, batchRows);
+        offset += b.length;
+      }
+    }
+    let offset = pendingOffset;
+    for (const p of pending) {
+      if (offset + p.batch.length > fromOffset && meets(p.minTime, p.maxTime)) {
+        yield* cut(p.batch, offset, from, to, fromOffset, batchRows);
+      }
+      offset += p.batch.length;
+    }
+  }
+
+  /** The fingerprint recorded when `path` was imported, if it was. */
+  importedFingerprint(path: string): ImportFingerprint | undefined {
+    const abs = resolve(path);
+    return this.manifest.imports.find((f) => f.path === abs);
+  }
+
+  /** Record that a file was imported (replacing an earlier record of the same path). */
+  async recordImport(f: ImportFingerprint): Promise<void> {
+    const entry = { ...f, path: resolve(f.path) };
+    await this.serial(async () => {
+      const next = { ...this.manifest, imports: [...this.manifest.imports.filter((x) => x.path !== entry.path), entry] };
+      await writeManifest(this.dir, next);
+      this.manifest = next;
+    });
+  }
+
+  /**
+   * Drop every row at offset `rows` and beyond: how a failed import is undone. `rows` must fall on a
+   * segment boundary or among the unflushed rows (importFile flushes before it starts, so its rows
+   * begin a segment). Dictionary values stay: codes are never reused.
+   */
+  async truncate(rows: number): Promise<void> {
+    await this.serial(async () => {
+      if (rows >= this.rowCount) return;
+      if (rows >= this.manifest.rows) {
+        this.dropPendingAfter(rows - this.manifest.rows);
+        return;
+      }
+      const keep = this.manifest.segments.filter((s) => s.firstOffset + s.rows <= rows);
+      const kept = keep.reduce((n, s) => n + s.rows, 0);
+      if (kept !== rows) throw new Error(`source ${this.spec.name}: cannot truncate to ${rows} rows, inside a segment`);
+      const dropped = this.manifest.segments.slice(keep.length);
+      const next: Manifest = { ...this.manifest, rows, segments: keep };
+      await writeManifest(this.dir, next);
+      this.manifest = next;
+      this.pending = [];
+      this.pendingRows = 0;
+      // Files go only once the manifest no longer names them; a crash in between leaves unreferenced files.
+      await Promise.all(dropped.map((s) => rm(join(this.dir, s.file), { force: true })));
+    });
+  }
+
+  private dropPendingAfter(rows: number): void {
+    const kept: PendingBatch[] = [];
+    let n = 0;
+    for (const p of this.pending) {
+      if (n >= rows) break;
+      const take = Math.min(p.batch.length, rows - n);
+      kept.push(take === p.batch.length ? p : withTimeRange(sliceBatch(p.batch, 0, take)));
+      n += take;
+    }
+    this.pending = kept;
+    this.pendingRows = n;
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writing.then(fn);
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Write full segments (and, when `all`, a last partial one). Rows leave `pending` only once on disk. */
+  private async writeSegments(all: boolean): Promise<void> {
+    while (this.pendingRows >= this.segmentRows || (all && this.pendingRows > 0)) {
+      const rows = Math.min(this.pendingRows, this.segmentRows);
+      const { batch, parts } = this.peekPending(rows);
+      let minTime = Infinity;
+      let maxTime = -Infinity;
+      const time = batch.time;
+      for (let i = 0; i < time.length; i++) {
+        const t = time[i]!;
+        if (t < minTime) minTime = t;
+        if (t > maxTime) maxTime = t;
+      }
+      await mkdir(this.dir, { recursive: true });
+      const file = segmentFileName(this.manifest.segments.length);
+      await writeSegmentFile(join(this.dir, file), batch, this.spec.time);
+      const info: SegmentInfo = { file, rows, firstOffset: this.manifest.rows, minTime, maxTime };
+      const next: Manifest = { ...this.manifest, rows: this.manifest.rows + rows, segments: [...this.manifest.segments, info] };
+      await writeManifest(this.dir, next);
+      this.manifest = next;
+      this.dropPending(rows, parts);
+    }
+  }
+
+  /** The first `rows` pending rows as one batch; `parts` is how many whole pending batches that uses. */
+  private peekPending(rows: number): { batch: Batch; parts: number } {
+    const chosen: Batch[] = [];
+    let n = 0;
+    let parts = 0;
+    for (const p of this.pending) {
+      if (n === rows) break;
+      const take = Math.min(p.batch.length, rows - n);
+      chosen.push(take === p.batch.length ? p.batch : sliceBatch(p.batch, 0, take));
+      n += take;
+      if (take === p.batch.length) parts++;
+    }
+    return { batch: concatBatches(chosen), parts };
+  }
+
+  private dropPending(rows: number, wholeParts: number): void {
+    const rest = this.pending.slice(wholeParts);
+    const taken = this.pending.slice(0, wholeParts).reduce((s, p) => s + p.batch.length, 0);
+    const partial = rows - taken;
+    if (partial > 0) {
+      const head = rest[0]!.batch;
+      rest[0] = withTimeRange(sliceBatch(head, partial, head.length));
+    }
+    this.pending = rest;
+    this.pendingRows -= rows;
+  }
+}
+
+function withTimeRange(batch: Batch): PendingBatch {
+  let minTime = Infinity;
+  let maxTime = -Infinity;
+  for (let i = 0; i < batch.length; i++) {
+    const t = batch.time[i]!;
+    if (t < minTime) minTime = t;
+    if (t > maxTime) maxTime = t;
+  }
+  return { batch, minTime, maxTime };
+}
+
+/**
+ * The rows of `b` (whose first row has log offset `base`) with `offset >= fromOffset` and
+ * `from <= time < to`, with offsets attached, in batches of at most `batchRows`.
+ */
+function* cut(b: Batch, base: number, from: number, to: number, fromOffset: number, batchRows: number): Generator<Batch> {
+  const offsets = new Float64Array(b.length);
+  for (let i = 0; i < offsets.length; i++) offsets[i] = base + i;
+  const all: Batch = { ...b, offsets };
+  const start = Math.max(0, fromOffset - base);
+  const time = b.time;
+  // Keep a view (no copy) while every row from `start` on is in range; switch to an index only if not.
+  let index: Int32Array | undefined;
+  let n = 0;
+  for (let i = start; i < time.length; i++) {
+    const t = time[i]!;
+    const keep = t >= from && t < to;
+    if (index === undefined) {
+      if (keep) continue;
+      index = new Int32Array(time.length - start);
+      for (let j = start; j < i; j++) index[n++] = j;
+    } else if (keep) {
+      index[n++] = i;
+    }
+  }
+  if (index === undefined) {
+    for (let s = start; s < b.length; s += batchRows) yield sliceBatch(all, s, Math.min(b.length, s + batchRows));
+  } else {
+    for (let s = 0; s < n; s += batchRows) yield takeBatch(all, index.subarray(s, Math.min(n, s + batchRows)));
+  }
+}

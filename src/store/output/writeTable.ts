@@ -1,0 +1,19 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { tableToIPC, type Table } from 'apache-arrow';
+import type { Batch } from '../../pipelines/data/batch.js';
+import { toTable } from '../../pipelines/data/arrow.js';
+
+/**
+ * Write batches as one Arrow IPC file (atomically: a temp file, then rename). All batches must have
+ * the same columns. The event time becomes a Timestamp(ms, UTC) column named `timeColumn`.
+ */
+export async function writeArrowFile(path: string, batches: readonly Batch[], timeColumn: string, metadata: Record<string, string> = {}): Promise<Table> {
+  const table = toTable(batches.filter((b) => b.length > 0), timeColumn);
+  for (const [k, v] of Object.entries(metadata)) table.schema.metadata.set(k, v);
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, tableToIPC(table, 'file'));
+  await rename(tmp, path);
+  return table;
+}
