@@ -47,6 +47,8 @@ export function reasonKind(reason: string): string {
 export class DeadLetterSink {
   private readonly pending = new Map<string, string[]>();
   private pendingCount = 0;
+  /** Flush once this many records are buffered; pushed further after a failed flush, so as not to retry on every write. */
+  private flushAt = FLUSH_EVERY;
   private readonly byReason = new Map<string, Map<string, number>>();
   private written = 0;
   private dirReady = false;
@@ -73,11 +75,13 @@ export class DeadLetterSink {
     }
     const kind = reasonKind(rec.reason);
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-    if (this.pendingCount >= FLUSH_EVERY) {
+    if (this.pendingCount >= this.flushAt) {
       try {
         this.flush();
+        this.flushAt = FLUSH_EVERY;
       } catch (err) {
         this.error ??= err;
+        this.flushAt = this.pendingCount + FLUSH_EVERY;
       }
     }
   }

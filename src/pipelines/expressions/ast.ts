@@ -96,7 +96,7 @@ export function children(node: Expr): readonly Expr[] {
  * A derived feature depends on exactly these, which is what the graph compiler needs.
  *
  * @example
- * identifiersOf(parseAst('a + b * a')); // ['a', 'b']
+ * identifiersOf(parse('a + b * a')); // ['a', 'b']
  */
 export function identifiersOf(node: Expr): string[] {
   const seen = new Set<string>();

@@ -133,8 +133,12 @@ export function compileExpression(ast: Expr, scope: Scope, source?: string): Eva
  * true and 0 where it is false or null (SQL WHERE semantics).
  *
  * @example
- * const keep = compilePredicate(parse("status == 'failed' and amount > 10"), { status: 'string', amount: 'number' });
- * const mask = keep(batch); // Uint8Array, one 0/1 per row
+ * const keep = compilePredicate(parse('amount > 10 or flagged'), { amount: 'number', flagged: 'bool' });
+ * const batch = makeBatch(Float64Array.of(0, 1, 2), {
+ *   amount: float64Column(Float64Array.of(25, 5, 0), Uint8Array.of(0b011)), // row 2 is null
+ *   flagged: { type: 'bool', values: Uint8Array.of(0, 0, 0) },
+ * });
+ * keep(batch); // Uint8Array [1, 0, 0]: null > 10 is null, null or false is null, and null filters out
  * @throws ExpressionError (kind 'type') when the expression is not a bool
  */
 export function compilePredicate(ast: Expr, scope: Scope, source?: string): PredicateEvaluator {
@@ -386,7 +390,7 @@ function numericCall(name: string, args: readonly NumVec[], n: number): NumVec {
       // Halves away from zero, as SQL rounds; Math.round alone would take -2.5 to -2.
       for (let i = 0; i < n; i++) {
         const v = x[i]!;
-        out[i] = Math.round(v);
+        out[i] = v < 0 ? -Math.round(-v) : Math.round(v);
       }
       break;
     case 'sign':
@@ -450,7 +454,7 @@ function numericCall(name: string, args: readonly NumVec[], n: number): NumVec {
   return { t: 'number', values: out, validity };
 }
 
-/** pow has no (real, finite-by-division) value: 0 to a negative power, or NaN out of non-NaN inputs. */
+/** pow has no value: 0 to a negative power (a division by zero), or NaN out of non-NaN inputs (a negative base to a fractional power). */
 function powUndefined(x: number, y: number): boolean {
   if (x === 0 && y < 0) return true;
   return Number.isNaN(Math.pow(x, y)) && !Number.isNaN(x) && !Number.isNaN(y);

@@ -34,7 +34,7 @@ export { closest } from './suggest.js';
  * const e = parseExpression('(amount - spend_mean_30d) / spend_std_30d');
  * e.identifiers; // ['amount', 'spend_mean_30d', 'spend_std_30d']
  * e.check({ amount: 'number', spend_mean_30d: 'number', spend_std_30d: 'number' }); // 'number'
- * const z = e.evaluate(batch); // a float64 Column, null where spend_std_30d is 0 or null
+ * String(parseExpression('(a+b)*c')); // '(a + b) * c'
  */
 export interface Expression {
   /** The text it was parsed from. */
@@ -51,7 +51,9 @@ export interface Expression {
   /**
    * Evaluates over `batch`, typing each column from the batch itself (dictionary columns are
    * strings, bool columns bools, the rest numbers). The compiled form is cached per set of
-   * column types, so calling this for every batch is cheap.
+   * column types, so calling this for every batch is cheap. Numbers come back as a float64
+   * column, bools as a bool column, strings as a dictionary column; an expression that can only
+   * be null (the literal `null`) gives an all-null float64 column.
    * @throws ExpressionError
    */
   evaluate(batch: Batch, resolve?: Resolver): Column;
@@ -65,8 +67,13 @@ export interface Expression {
  * Parses expression text.
  *
  * @example
- * const keep = parseExpression("status == 'failed' and amount > 10");
- * const mask = keep.evaluatePredicate(batch); // Uint8Array of 0/1
+ * const d = new Dictionary();
+ * const batch = makeBatch(Float64Array.of(0, 1000), {
+ *   status: dictColumn(Int32Array.of(d.encode('failed'), d.encode('ok')), d),
+ *   amount: float64Column(Float64Array.of(25, 40)),
+ * });
+ * parseExpression("status == 'failed' and amount > 10").evaluatePredicate(batch); // Uint8Array [1, 0]
+ * parseExpression('amount / 0').evaluate(batch); // float64 column, both rows null
  * @throws ExpressionError with `position` ({offset, line, column}) and a caret `excerpt`
  */
 export function parseExpression(text: string): Expression {

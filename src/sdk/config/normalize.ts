@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { isOpName, OP_NAMES, OPS, type OpName } from '../../pipelines/aggregations/catalog.js';
 import { parseDuration } from '../../pipelines/data/duration.js';
+import { ExpressionError, parseExpression } from '../../pipelines/expressions/index.js';
 import type { ConfigProblem } from './configError.js';
 import { featureColumnNames } from './featureColumns.js';
 import type { ConfigPath, LocatedDocument } from './locate.js';
@@ -56,6 +57,7 @@ export function normalizeConfig(doc: LocatedDocument, ctx: Context): FeatureSetC
     if (s.time in s.columns && s.columns[s.time] !== 'timestamp') {
       problem([...path, 'columns'], `the time column "${s.time}" is read as the event time; leave it out of columns or type it timestamp`, s.time);
     }
+    for (const [column, text] of Object.entries(s.derive ?? {})) syntaxCheck(text, [...path, 'derive', column], problem);
     sources[name] = {
       name,
       ...(s.description !== undefined && { description: s.description }),
@@ -75,7 +77,7 @@ export function normalizeConfig(doc: LocatedDocument, ctx: Context): FeatureSetC
   const seen = new Map<string, ConfigPath>();
   raw.features.forEach((value, i) => {
     const path: ConfigPath = ['features', i];
-    const f = normalizeFeature(value, path, doc, sources, problem, duration, problems);
+    const f = normalizeFeature(value, path, doc, sources, Object.keys(raw.sources), problem, duration, problems);
     if (f === undefined) return;
     if (seen.has(f.name)) problem([...path, 'name'], `feature "${f.name}" is already defined at ${doc.locate(seen.get(f.name)!).path}`);
     seen.set(f.name, path);
@@ -117,6 +119,7 @@ function normalizeFeature(
   path: ConfigPath,
   doc: LocatedDocument,
   sources: Record<string, SourceConfig>,
+  sourceNames: readonly string[],
   problem: (path: ConfigPath, message: string, keyOf?: string) => void,
   duration: (text: string, path: ConfigPath) => number,
   problems: ConfigProblem[],
@@ -128,11 +131,13 @@ function normalizeFeature(
   const at = doc.locate(path);
   if ('expr' in value) {
     const f = check(derivedFeatureSchema, value, path, doc, problems);
+    if (f !== undefined) syntaxCheck(f.expr, [...path, 'expr'], problem);
     return f && { kind: 'derived', name: f.name, ...(f.description !== undefined && { description: f.description }), expr: f.expr, at };
   }
+  // A source that exists but has problems of its own was reported already: stay quiet about it here.
   const resolveSource = (name: string): SourceConfig | undefined => {
     const s = sources[name];
-    if (s === undefined) problem([...path, 'source'], `unknown source "${name}"${didYouMean(name, Object.keys(sources))}`);
+    if (s === undefined && !sourceNames.includes(name)) problem([...path, 'source'], `unknown source "${name}"${didYouMean(name, sourceNames)}`);
     return s;
   };
   const resolveKey = (key: string | string[] | undefined, source: SourceConfig): string[] => {
@@ -163,8 +168,10 @@ function normalizeFeature(
   const f = check(aggregateFeatureSchema, value, path, doc, problems);
   if (f === undefined) return undefined;
   const source = resolveSource(f.source);
-  if (source === undefined) return undefined;
   const ops = normalizeOps(f, path, problem);
+  const windows = normalizeWindows(f, path, problem, duration);
+  if (f.where !== undefined) syntaxCheck(f.where, [...path, 'where'], problem);
+  if (source === undefined) return undefined;
   const columns = { ...source.columns, ...Object.fromEntries(Object.keys(source.derive).map((d) => [d, 'float64' as const])) };
   if (f.column !== undefined && !(f.column in columns)) {
     problem([...path, 'column'], `unknown column "${f.column}" in source "${f.source}"${didYouMean(f.column, Object.keys(columns))}`);
@@ -180,7 +187,6 @@ function normalizeFeature(
   if (f.by !== undefined && !(f.by in columns)) {
     problem([...path, 'by'], `unknown column "${f.by}" in source "${f.source}"${didYouMean(f.by, Object.keys(columns))}`);
   }
-  const windows = normalizeWindows(f, path, problem, duration);
   return {
     kind: 'aggregate',
     name: f.name,
@@ -246,4 +252,14 @@ function normalizeWindows(
     return [{ type: 'hopping', size, every, offset: w.offset ? duration(w.offset, [...wp, 'offset']) : 0 }];
   }
   return [{ type: 'session', gap: positive(duration(w.session, [...wp, 'session']), wp) }];
+}
+
+/** Report an expression that does not parse; names and types are checked once definitions are known. */
+function syntaxCheck(text: string, path: ConfigPath, problem: (p: ConfigPath, m: string) => void): void {
+  try {
+    parseExpression(text);
+  } catch (err) {
+    if (!(err instanceof ExpressionError)) throw err;
+    problem(path, err.message);
+  }
 }

@@ -72,8 +72,10 @@ export function check<T extends z.ZodType>(
       continue;
     }
     if (got === undefined && issue.code === 'invalid_type') {
+      // Point at the key of the mapping that lacks it: that is the line to fix.
       const parent = path.slice(0, -1);
-      problems.push({ ...doc.locate(parent), message: `"${String(path[path.length - 1])}" is required` });
+      const at = parent.length > 0 ? doc.locate(parent.slice(0, -1), String(parent[parent.length - 1])) : doc.locate(parent);
+      problems.push({ ...at, path: doc.locate(parent).path, message: `"${String(path[path.length - 1])}" is required` });
       continue;
     }
     problems.push({ ...doc.locate(path), message: issue.message });

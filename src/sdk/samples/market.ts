@@ -168,33 +168,34 @@ export async function generateMarket(
         while (midTicks < bid) (bid--, ask--);
         recenter(s, bid, ask, t + 1, emitBook);
 
-        // Trades, at random milliseconds within the step, taking liquidity at the touch.
-        const n = r.poisson(spec.tradeRate * (0.6 + 0.6 * Math.abs(s.pressure)) * dt);
-        const times: number[] = [];
-        for (let i = 0; i < n; i++) times.push(t + 2 + r.int(0, STEP_MS - 3));
-        times.sort((a, b) => a - b);
-        for (const ts of times) {
-          const buy = r.chance(sigmoid(SIDE_TILT * s.pressure));
-          const size = Math.max(10 ** -spec.sizeDecimals, roundTo(r.lognormal(spec.size, 0.9), spec.sizeDecimals));
-          // A big order sometimes walks one level past the touch.
-          const through = size > spec.size * 3 && r.chance(0.3) ? 1 : 0;
-          const priceTicks = buy ? s.book.bestAsk + through : s.book.bestBid - through;
-          s.lastPrice = fmt(priceTicks * spec.tick, spec.priceDecimals);
-          trades.push(arrival(r, ts), `${ts},${spec.symbol},${s.lastPrice},${fmt(size, spec.sizeDecimals)},${buy ? 'buy' : 'sell'}`);
-          const levels = buy ? s.book.asks : s.book.bids;
-          const touch = buy ? s.book.bestAsk : s.book.bestBid;
-          const left = (levels.get(touch) ?? 0) - size;
-          // Keep the touch non-empty (it is refilled at once) so that the top of book stays well defined.
-          setLevel(s, buy ? 'ask' : 'bid', touch, left > 0 ? roundTo(left, spec.sizeDecimals) : levelSize(s, 0), ts, false, emitBook);
-        }
-
-        // Quotes coming and going at random levels, more often near the touch.
-        const updates = r.poisson(0.6 * dt);
-        for (let i = 0; i < updates; i++) {
-          const k = Math.min(LEVELS - 1, Math.floor(r.exponential(0.35)));
-          const bid = r.chance(0.5);
-          const price = bid ? s.book.bestBid - k : s.book.bestAsk + k;
-          setLevel(s, bid ? 'bid' : 'ask', price, levelSize(s, k), t + 2 + r.int(0, STEP_MS - 3), false, emitBook);
+        // Trades (taking liquidity at the touch) and quotes coming and going at random levels, at
+        // random milliseconds within the step, applied in time order so the file replays exactly.
+        const nTrades = r.poisson(spec.tradeRate * (0.6 + 0.6 * Math.abs(s.pressure)) * dt);
+        const nQuotes = r.poisson(0.6 * dt);
+        const events: { ts: number; trade: boolean }[] = [];
+        for (let i = 0; i < nTrades + nQuotes; i++) events.push({ ts: t + 2 + r.int(0, STEP_MS - 3), trade: i < nTrades });
+        events.sort((x, y) => x.ts - y.ts);
+        for (const { ts, trade } of events) {
+          if (trade) {
+            const buy = r.chance(sigmoid(SIDE_TILT * s.pressure));
+            const size = Math.max(10 ** -spec.sizeDecimals, roundTo(r.lognormal(spec.size, 0.9), spec.sizeDecimals));
+            // A big order sometimes walks one level past the touch.
+            const through = size > spec.size * 3 && r.chance(0.3) ? 1 : 0;
+            const priceTicks = buy ? s.book.bestAsk + through : s.book.bestBid - through;
+            s.lastPrice = fmt(priceTicks * spec.tick, spec.priceDecimals);
+            trades.push(arrival(r, ts), `${ts},${spec.symbol},${s.lastPrice},${fmt(size, spec.sizeDecimals)},${buy ? 'buy' : 'sell'}`);
+            const levels = buy ? s.book.asks : s.book.bids;
+            const touch = buy ? s.book.bestAsk : s.book.bestBid;
+            const left = (levels.get(touch) ?? 0) - size;
+            // Keep the touch non-empty (it is refilled at once) so that the top of book stays well defined.
+            setLevel(s, buy ? 'ask' : 'bid', touch, left > 0 ? roundTo(left, spec.sizeDecimals) : levelSize(s, 0), ts, false, emitBook);
+          } else {
+            // More often near the touch.
+            const k = Math.min(LEVELS - 1, Math.floor(r.exponential(0.35)));
+            const onBid = r.chance(0.5);
+            const price = onBid ? s.book.bestBid - k : s.book.bestAsk + k;
+            setLevel(s, onBid ? 'bid' : 'ask', price, levelSize(s, k), ts, false, emitBook);
+          }
         }
       }
       // Nothing generated later is earlier than the next step (late lines are keyed by arrival).

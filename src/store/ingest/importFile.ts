@@ -106,7 +106,7 @@ export async function importFile(log: SourceLog, file: string, opts: ImportOptio
     await builder.finish();
     await log.flush();
   } catch (err) {
-    // removed
+    await log.truncate(start).catch(() => undefined);
     throw err;
   }
   opts.deadLetters?.flush();

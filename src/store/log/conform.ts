@@ -2,6 +2,7 @@ import type { Batch } from '../../pipelines/data/batch.js';
 import type { Column, DictColumn } from '../../pipelines/data/column.js';
 import type { Dictionary } from '../../pipelines/data/dictionary.js';
 import { isValid } from '../../pipelines/data/validity.js';
+import { timeBounds } from './pendingRows.js';
 import type { StoredColumn } from './sourceSpec.js';
 
 /** A batch checked against a source's schema, with the time range of its rows. */
@@ -19,13 +20,11 @@ export interface ConformedBatch {
 export function conformBatch(source: string, batch: Batch, columns: readonly StoredColumn[], dictionaries: Map<string, Dictionary>): ConformedBatch {
   const where = `append to source ${source}`;
   const { time } = batch;
-  let minTime = Infinity;
-  let maxTime = -Infinity;
-  for (let i = 0; i < time.length; i++) {
-    const t = time[i]!;
-    if (!Number.isFinite(t)) throw new Error(`${where}: row ${i} has event time ${t}`);
-    if (t < minTime) minTime = t;
-    if (t > maxTime) maxTime = t;
+  const { minTime, maxTime } = timeBounds(time);
+  // NaN slips through min/max comparisons: check for it, and for infinities, only when the bounds look wrong.
+  if (!Number.isFinite(minTime) || !Number.isFinite(maxTime) || time.some(Number.isNaN)) {
+    const i = time.findIndex((t) => !Number.isFinite(t));
+    throw new Error(`${where}: row ${i} has event time ${time[i]}`);
   }
   const out: Record<string, Column> = {};
   for (const col of columns) {

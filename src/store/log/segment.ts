@@ -27,10 +27,9 @@ export async function writeSegmentFile(path: string, batch: Batch, timeColumn: s
  * Numeric columns and codes are views over the file's bytes, not copies.
  */
 export async function readSegmentFile(path: string, timeColumn: string, dictionaries: Map<string, Dictionary>): Promise<Batch[]> {
-  const bytes = await readFile(path);
   let batches;
   try {
-    batches = tableFromIPC(bytes).batches;
+    batches = tableFromIPC(await readFile(path)).batches;
   } catch (err) {
     throw new Error(`log segment ${path} is unreadable: ${(err as Error).message}`);
   }

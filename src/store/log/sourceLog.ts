@@ -1,10 +1,12 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { concatBatches, sliceBatch, takeBatch, type Batch } from '../../pipelines/data/batch.js';
+import type { Batch } from '../../pipelines/data/batch.js';
 import { Dictionary } from '../../pipelines/data/dictionary.js';
 import { conformBatch } from './conform.js';
 import { writeManifest, type ImportFingerprint, type Manifest, type SegmentInfo } from './manifest.js';
+import { PendingRows, timeBounds } from './pendingRows.js';
 import { readSegmentFile, segmentFileName, writeSegmentFile } from './segment.js';
+import { selectRows, type RowSelection } from './selectRows.js';
 import { storedColumns, type SourceSpec, type StoredColumn } from './sourceSpec.js';
 
 export const DEFAULT_SEGMENT_ROWS = 262_144;
@@ -19,12 +21,6 @@ export interface ReadOptions {
   fromOffset?: number;
   /** At most this many rows a batch (default 65536). */
   batchRows?: number;
-}
-
-interface PendingBatch {
-  readonly batch: Batch;
-  readonly minTime: number;
-  readonly maxTime: number;
 }
 
 /**
@@ -49,8 +45,7 @@ export class SourceLog {
   private readonly columns: readonly StoredColumn[];
   private manifest: Manifest;
   /** Rows appended but not yet in a segment, in arrival order. Reads see them too. */
-  private pending: PendingBatch[] = [];
-  private pendingRows = 0;
+  private readonly pending = new PendingRows();
   /** Segment and manifest writes run one at a time, in order. */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -88,7 +83,7 @@ export class SourceLog {
 
   /** Rows in the log, including rows appended but not yet written to a segment. */
   get rowCount(): number {
-    return this.manifest.rows + this.pendingRows;
+    return this.manifest.rows + this.pending.rows;
   }
 
   /** The segments on disk, oldest first. */
@@ -104,7 +99,7 @@ export class SourceLog {
       if (s.minTime < min) min = s.minTime;
       if (s.maxTime > max) max = s.maxTime;
     }
-    for (const p of this.pending) {
+    for (const p of this.pending.snapshot()) {
       if (p.minTime < min) min = p.minTime;
       if (p.maxTime > max) max = p.maxTime;
     }
@@ -119,8 +114,7 @@ export class SourceLog {
     if (batch.length === 0) return;
     const conformed = conformBatch(this.spec.name, batch, this.columns, this.dictionaries);
     this.pending.push(conformed);
-    this.pendingRows += batch.length;
-    if (this.pendingRows >= this.segmentRows) await this.serial(() => this.writeSegments(false));
+    if (this.pending.rows >= this.segmentRows) await this.serial(() => this.writeSegments(false));
   }
 
   /** Write every buffered row to segments (no-op when none are buffered). */
@@ -134,30 +128,31 @@ export class SourceLog {
    * opened at all.
    */
   async *read(opts: ReadOptions = {}): AsyncIterable<Batch> {
-    const from = opts.from ?? -Infinity;
-    const to = opts.to ?? Infinity;
-    const fromOffset = opts.fromOffset ?? 0;
-    const batchRows = opts.batchRows ?? DEFAULT_READ_BATCH_ROWS;
-    if (!(batchRows >= 1)) throw new Error(`batchRows must be at least 1, got ${batchRows}`);
+    const sel: RowSelection = {
+      from: opts.from ?? -Infinity,
+      to: opts.to ?? Infinity,
+      fromOffset: opts.fromOffset ?? 0,
+      batchRows: opts.batchRows ?? DEFAULT_READ_BATCH_ROWS,
+    };
+    if (!(sel.batchRows >= 1)) throw new Error(`batchRows must be at least 1, got ${sel.batchRows}`);
     const segments = this.manifest.segments.slice();
-    const pending = this.pending.slice();
-    const pendingOffset = this.manifest.rows;
-    const meets = (min: number, max: number): boolean => max >= from && min < to;
+    const pending = this.pending.snapshot();
+    let pendingOffset = this.manifest.rows;
+    // The time index: a run of rows whose [min, max] misses [from, to) is not read at all.
+    const wanted = (first: number, rows: number, min: number, max: number): boolean =>
+      first + rows > sel.fromOffset && max >= sel.from && min < sel.to;
 
     for (const seg of segments) {
-      if (seg.firstOffset + seg.rows <= fromOffset || !meets(seg.minTime, seg.maxTime)) continue;
+      if (!wanted(seg.firstOffset, seg.rows, seg.minTime, seg.maxTime)) continue;
       let offset = seg.firstOffset;
       for (const b of await readSegmentFile(join(this.dir, seg.file), this.spec.time, this.dictionaries)) {
-        yield* cut(b, offset, from, to, fromOffset, batchRows);
+        yield* selectRows(b, offset, sel);
         offset += b.length;
       }
     }
-    let offset = pendingOffset;
     for (const p of pending) {
-      if (offset + p.batch.length > fromOffset && meets(p.minTime, p.maxTime)) {
-        yield* cut(p.batch, offset, from, to, fromOffset, batchRows);
-      }
-      offset += p.batch.length;
+      if (wanted(pendingOffset, p.batch.length, p.minTime, p.maxTime)) yield* selectRows(p.batch, pendingOffset, sel);
+      pendingOffset += p.batch.length;
     }
   }
 
@@ -186,7 +181,7 @@ export class SourceLog {
     await this.serial(async () => {
       if (rows >= this.rowCount) return;
       if (rows >= this.manifest.rows) {
-        this.dropPendingAfter(rows - this.manifest.rows);
+        this.pending.keepHead(rows - this.manifest.rows);
         return;
       }
       const keep = this.manifest.segments.filter((s) => s.firstOffset + s.rows <= rows);
@@ -196,24 +191,10 @@ export class SourceLog {
       const next: Manifest = { ...this.manifest, rows, segments: keep };
       await writeManifest(this.dir, next);
       this.manifest = next;
-      this.pending = [];
-      this.pendingRows = 0;
+      this.pending.keepHead(0);
       // Files go only once the manifest no longer names them; a crash in between leaves unreferenced files.
       await Promise.all(dropped.map((s) => rm(join(this.dir, s.file), { force: true })));
     });
-  }
-
-  private dropPendingAfter(rows: number): void {
-    const kept: PendingBatch[] = [];
-    let n = 0;
-    for (const p of this.pending) {
-      if (n >= rows) break;
-      const take = Math.min(p.batch.length, rows - n);
-      kept.push(take === p.batch.length ? p : withTimeRange(sliceBatch(p.batch, 0, take)));
-      n += take;
-    }
-    this.pending = kept;
-    this.pendingRows = n;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -224,94 +205,17 @@ export class SourceLog {
 
   /** Write full segments (and, when `all`, a last partial one). Rows leave `pending` only once on disk. */
   private async writeSegments(all: boolean): Promise<void> {
-    while (this.pendingRows >= this.segmentRows || (all && this.pendingRows > 0)) {
-      const rows = Math.min(this.pendingRows, this.segmentRows);
-      const { batch, parts } = this.peekPending(rows);
-      let minTime = Infinity;
-      let maxTime = -Infinity;
-      const time = batch.time;
-      for (let i = 0; i < time.length; i++) {
-        const t = time[i]!;
-        if (t < minTime) minTime = t;
-        if (t > maxTime) maxTime = t;
-      }
+    while (this.pending.rows >= this.segmentRows || (all && this.pending.rows > 0)) {
+      const rows = Math.min(this.pending.rows, this.segmentRows);
+      const batch = this.pending.head(rows);
       await mkdir(this.dir, { recursive: true });
       const file = segmentFileName(this.manifest.segments.length);
       await writeSegmentFile(join(this.dir, file), batch, this.spec.time);
-      const info: SegmentInfo = { file, rows, firstOffset: this.manifest.rows, minTime, maxTime };
+      const info: SegmentInfo = { file, rows, firstOffset: this.manifest.rows, ...timeBounds(batch.time) };
       const next: Manifest = { ...this.manifest, rows: this.manifest.rows + rows, segments: [...this.manifest.segments, info] };
       await writeManifest(this.dir, next);
       this.manifest = next;
-      this.dropPending(rows, parts);
+      this.pending.dropHead(rows);
     }
-  }
-
-  /** The first `rows` pending rows as one batch; `parts` is how many whole pending batches that uses. */
-  private peekPending(rows: number): { batch: Batch; parts: number } {
-    const chosen: Batch[] = [];
-    let n = 0;
-    let parts = 0;
-    for (const p of this.pending) {
-      if (n === rows) break;
-      const take = Math.min(p.batch.length, rows - n);
-      chosen.push(take === p.batch.length ? p.batch : sliceBatch(p.batch, 0, take));
-      n += take;
-      if (take === p.batch.length) parts++;
-    }
-    return { batch: concatBatches(chosen), parts };
-  }
-
-  private dropPending(rows: number, wholeParts: number): void {
-    const rest = this.pending.slice(wholeParts);
-    const taken = this.pending.slice(0, wholeParts).reduce((s, p) => s + p.batch.length, 0);
-    const partial = rows - taken;
-    if (partial > 0) {
-      const head = rest[0]!.batch;
-      rest[0] = withTimeRange(sliceBatch(head, partial, head.length));
-    }
-    this.pending = rest;
-    this.pendingRows -= rows;
-  }
-}
-
-function withTimeRange(batch: Batch): PendingBatch {
-  let minTime = Infinity;
-  let maxTime = -Infinity;
-  for (let i = 0; i < batch.length; i++) {
-    const t = batch.time[i]!;
-    if (t < minTime) minTime = t;
-    if (t > maxTime) maxTime = t;
-  }
-  return { batch, minTime, maxTime };
-}
-
-/**
- * The rows of `b` (whose first row has log offset `base`) with `offset >= fromOffset` and
- * `from <= time < to`, with offsets attached, in batches of at most `batchRows`.
- */
-function* cut(b: Batch, base: number, from: number, to: number, fromOffset: number, batchRows: number): Generator<Batch> {
-  const offsets = new Float64Array(b.length);
-  for (let i = 0; i < offsets.length; i++) offsets[i] = base + i;
-  const all: Batch = { ...b, offsets };
-  const start = Math.max(0, fromOffset - base);
-  const time = b.time;
-  // Keep a view (no copy) while every row from `start` on is in range; switch to an index only if not.
-  let index: Int32Array | undefined;
-  let n = 0;
-  for (let i = start; i < time.length; i++) {
-    const t = time[i]!;
-    const keep = t >= from && t < to;
-    if (index === undefined) {
-      if (keep) continue;
-      index = new Int32Array(time.length - start);
-      for (let j = start; j < i; j++) index[n++] = j;
-    } else if (keep) {
-      index[n++] = i;
-    }
-  }
-  if (index === undefined) {
-    for (let s = start; s < b.length; s += batchRows) yield sliceBatch(all, s, Math.min(b.length, s + batchRows));
-  } else {
-    for (let s = 0; s < n; s += batchRows) yield takeBatch(all, index.subarray(s, Math.min(n, s + batchRows)));
   }
 }

@@ -331,17 +331,20 @@ function check(kind: 'n' | 'b', ast: N | B, data: [number | null, number | null,
   });
 }
 
+/** Raise for a longer hunt: EXPR_PROPERTY_RUNS=20000 npx vitest run test/pipelines/expressions/property.test.ts */
+const RUNS = Number(process.env.EXPR_PROPERTY_RUNS ?? 600);
+
 describe('evaluate agrees with a row-by-row reference interpreter', () => {
   it('on random numeric expressions', () => {
     fc.assert(
       fc.property(numExpr, rows, fc.integer(), (ast, data, seed) => check('n', ast, data, seed)),
-      { numRuns: 600 },
+      { numRuns: RUNS },
     );
   });
   it('on random comparisons and logic', () => {
     fc.assert(
       fc.property(boolExpr, rows, fc.integer(), (ast, data, seed) => check('b', ast, data, seed)),
-      { numRuns: 600 },
+      { numRuns: RUNS },
     );
   });
   it('on string equality against literals and other columns', () => {
@@ -368,7 +371,7 @@ describe('evaluate agrees with a row-by-row reference interpreter', () => {
           });
         },
       ),
-      { numRuns: 300 },
+      { numRuns: Math.ceil(RUNS / 2) },
     );
   });
 });

@@ -282,7 +282,10 @@ describe('importFile refuses broken files with a clear one-line error', () => {
     const file = join(dir, 'cut.parquet');
     writeParquet(file, events);
     await truncate(file, Math.floor((await stat(file)).size / 2));
-    const err = await importFile(log, file).catch((e: unknown) => e as Error);
+    const err = (await importFile(log, file).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error;
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/cut\.parquet: not a readable Parquet file/);
     expect(err.message).not.toContain('\n');

@@ -1,0 +1,66 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/** Milliseconds since an arbitrary origin, with sub-microsecond resolution. */
+export function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** Run `fn` once and return its result and how long it took (ms). */
+export async function timed<T>(fn: () => T | Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = nowMs();
+  const value = await fn();
+  return { ms: nowMs() - start, value };
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+let gcFn: (() => void) | undefined;
+
+/**
+ * Collect garbage between measurements, so one contender's garbage is not billed to the next.
+ * `npm run bench` runs plain `node --import tsx`, so `--expose-gc` is switched on from here.
+ */
+export function collectGarbage(): void {
+  if (gcFn === undefined) {
+    const g = (globalThis as { gc?: () => void }).gc;
+    if (typeof g === 'function') gcFn = g;
+    else {
+      setFlagsFromString('--expose-gc');
+      gcFn = runInNewContext('gc') as () => void;
+    }
+  }
+  gcFn();
+  gcFn();
+}
+
+/** Peak resident set size of this process so far, in MiB. */
+export function peakRssMiB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Resident set size now, in MiB. */
+export function rssMiB(): number {
+  return process.memoryUsage().rss / (1024 * 1024);
+}
+
+/** Integer from an environment variable, accepting `1e6`, `1_000_000` and `1000000`. */
+export function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw.replace(/_/g, ''));
+  if (!Number.isFinite(n) || n < 1) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return Math.floor(n);
+}
+
+/** Boolean from an environment variable: 0/false/no/off are false. */
+export function envFlag(name: string, fallback: boolean): boolean {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  return !/^(0|false|no|off)$/i.test(raw.trim());
+}
