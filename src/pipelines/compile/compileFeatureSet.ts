@@ -210,6 +210,10 @@ export function compileFeatureSet(config: FeatureSetConfig, registry: FeatureReg
       continue;
     }
     const source = homes[0]!;
+    if (f.name in tableScope[source]!) {
+      problems.push({ ...f.at, path: `${f.at.path}.name`, message: `"${f.name}" is already a column of source "${source}" or one of its features` });
+      continue;
+    }
     try {
       const t = expression.check(tableScope[source]!);
       if (t !== 'number' && t !== 'bool') throw new Error(`a derived feature is a number, and this is a ${t}`);

@@ -92,7 +92,8 @@ export function normalizeConfig(doc: LocatedDocument, ctx: Context): FeatureSetC
       const prior = owner.get(col);
       if (prior !== undefined && prior !== f.name) problem(['features', features.indexOf(f), 'name'], `column "${col}" is produced by both "${prior}" and "${f.name}"`);
       owner.set(col, f.name);
-      if ('source' in f && sources[f.source] !== undefined && col in sources[f.source]!.columns) {
+      const home = 'source' in f ? sources[f.source] : undefined;
+      if (home !== undefined && (col in home.columns || col in home.derive)) {
         problem(['features', features.indexOf(f), 'name'], `column "${col}" would hide the source column of the same name`);
       }
     }

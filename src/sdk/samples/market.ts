@@ -82,6 +82,8 @@ interface Book {
 
 interface SymbolState {
   spec: SymbolSpec;
+  /** The symbol's own random stream. */
+  rng: Rng;
   logMid: number;
   pressure: number;
   spreadTicks: number;
@@ -113,7 +115,7 @@ export async function generateMarket(
   const [trades, book, tickers] = out.files as [OrderedFile, OrderedFile, OrderedFile];
   try {
     // Each symbol draws from its own stream so that adding a symbol does not reshuffle the others.
-    const states = SYMBOLS.map((spec, i): SymbolState & { rng: Rng } => {
+    const states = SYMBOLS.map((spec, i): SymbolState => {
       const r = rng.fork(i);
       const spreadTicks = 1 + r.int(0, 4);
       const midTicks = spec.price / spec.tick;
@@ -213,7 +215,7 @@ function arrival(r: Rng, ts: number): number {
   return r.chance(LATE_FRACTION) ? ts + r.int(50, MARKET_LATENESS_MS + 1) : ts;
 }
 
-function levelSize(s: SymbolState & { rng: Rng }, depth: number): number {
+function levelSize(s: SymbolState, depth: number): number {
   // Resting size grows with depth, as on real books.
   return roundTo(s.rng.lognormal(s.spec.size * 4 * (1 + depth * 0.3), 0.7), s.spec.sizeDecimals) || 10 ** -s.spec.sizeDecimals;
 }
@@ -239,7 +241,7 @@ function setLevel(
  * add the ones that come in. All deletions go first so that a reader applying the deltas in order never
  * sees a crossed book.
  */
-function recenter(s: SymbolState & { rng: Rng }, bid: number, ask: number, ts: number, emit: (key: number, line: string) => void): void {
+function recenter(s: SymbolState, bid: number, ask: number, ts: number, emit: (key: number, line: string) => void): void {
   const b = s.book;
   if (bid === b.bestBid && ask === b.bestAsk) return;
   const oldBid = b.bestBid;

@@ -55,6 +55,7 @@ describe('compileFeatureSet', () => {
     const logins = `  - { name: fails, source: logins, key: user, op: count, where: "not ok", window: 1h }\n`;
     expect(() => compile(`${spend}${logins}  - { name: mix, expr: "spend_30d + fails" }\n`)).toThrow(/come from different sources/);
     expect(() => compile(`${spend}  - { name: typo, expr: "spend_3d + 1" }\n`)).toThrow(/unknown name "spend_3d"; did you mean "spend_30d"/);
+    expect(() => compile(`${spend}  - { name: amount, expr: "spend_30d + 1" }\n`)).toThrow(/"amount" is already a column of source "txns"/);
   });
 
   it('type-checks filters against the source and reports them at the feature', () => {

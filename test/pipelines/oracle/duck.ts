@@ -8,7 +8,7 @@
  * is exactly [t - w, t - 1] = [t - w, t) on whole milliseconds. `inclusive: true` is [t - w, t],
  * which is `... AND CURRENT ROW` with every peer at t included: the same rule.
  *
- * Tie order (first/last): ordered aggregates `first(v ORDER BY t, seq)`, seq being the arrival position.
+ * Tie order (first/last): `arg_min(v, (t, seq))` / `arg_max(v, (t, seq))`, seq being the arrival position.
  * count_distinct: DuckDB 1.5 accepts `count(DISTINCT x)` over a RANGE frame, so it is compared here too.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -71,10 +71,12 @@ function aggregateSql(op: Op, column: string | undefined): string {
       return `min(${column})`;
     case 'max':
       return `max(${column})`;
+    // first/last over a window frame are window functions in DuckDB, which take no FILTER: use the
+    // value at the smallest / largest (time, arrival) instead.
     case 'first':
-      return `first(${column} ORDER BY t, seq)`;
+      return `arg_min(${column}, struct_pack(t := t, s := seq))`;
     case 'last':
-      return `last(${column} ORDER BY t, seq)`;
+      return `arg_max(${column}, struct_pack(t := t, s := seq))`;
     case 'count_distinct':
       return `count(DISTINCT ${column})`;
   }

@@ -108,6 +108,8 @@ describe('loadConfig', () => {
     expect(problems(dup).some((p) => p.includes('feature "spend" is already defined'))).toBe(true);
     const hides = GOOD.replace('name: declines', 'name: amount');
     expect(problems(hides).some((p) => p.includes('would hide the source column'))).toBe(true);
+    const hidesComputed = GOOD.replace('columns: {', 'derive: { cents: "amount * 100" }\n    columns: {').replace('name: declines', 'name: cents');
+    expect(problems(hidesComputed).some((p) => p.includes('column "cents" would hide the source column'))).toBe(true);
   });
 
   it('rejects windows that do not make sense', () => {

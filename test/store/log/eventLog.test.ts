@@ -249,6 +249,22 @@ describe('EventLog', () => {
     expect((await stat(join(dir, 'trips', 'manifest.json'))).size).toBeGreaterThan(0);
   });
 
+  it('truncates among unflushed rows or at a segment boundary, and refuses inside a segment', async () => {
+    const trips = await (await EventLog.open(dir)).openSource(spec, { segmentRows: 10 });
+    await trips.append(tripBatch(trips, 0, 26)); // segments [0,10) [10,20), rows 20..25 pending
+    await trips.truncate(23);
+    expect(await readRows(trips)).toEqual(range(0, 23).map(expectedRow));
+    await expect(trips.truncate(15)).rejects.toThrow(/inside a segment/);
+    await trips.truncate(10);
+    expect(trips.rowCount).toBe(10);
+    expect(trips.segments.map((s) => s.file)).toEqual(['segment-000000.arrow']);
+    expect((await readdir(join(dir, 'trips'))).sort()).toEqual(['manifest.json', 'segment-000000.arrow']);
+    await trips.append(tripBatch(trips, 10, 10));
+    await trips.flush();
+    const reopened = (await EventLog.open(dir)).source('trips')!;
+    expect(await readRows(reopened)).toEqual(range(0, 20).map(expectedRow));
+  });
+
   it('opens an empty or missing directory as an empty log', async () => {
     const log = await EventLog.open(join(dir, 'not-yet'));
     expect(log.sources()).toEqual([]);

@@ -1,0 +1,10 @@
+import type { BenchSuite } from '../lib/suite.js';
+import { slidingReference } from './slidingReference.js';
+
+/**
+ * Every benchmark suite, in the order `npm run bench` runs them. To add one: write
+ * bench/suites/<name>.ts exporting a BenchSuite, and list it here.
+ */
+export const SUITES: readonly BenchSuite[] = [
+  slidingReference,
+];
