@@ -46,86 +46,101 @@ export interface SlidingOutputs {
 }
 
 /**
- * The hand-written loop: per-key ring buffers of (time, value) in two flat typed arrays, a running
- * count and sum per key, eviction when the key is read. Half-open [t - w, t): all events of one
- * timestamp are read before any of them is inserted. Empty windows give count 0 and NaN (null)
- * sum and mean, as SQL and Tributary do. Output arrays are allocated here (as Tributary allocates its own).
+ * The hand-written loop. Per-key ring buffers of (time, value) live in one flat arena (two typed
+ * arrays; each key a power-of-two region, moved to a region twice the size at the end of the arena
+ * when it fills up), with a running count and sum per key and eviction when the key is read.
+ * Half-open [t - w, t): same-key events at exactly t (ties, just inserted) are left out of the read.
+ * Empty windows give count 0 and NaN (null) sum and mean, as SQL and Tributary do. Output arrays are
+ * allocated here unless given (Tributary allocates its own, so the timed comparison allocates too).
  */
-export function handLoopSliding(time: Float64Array, keys: Int32Array, values: Float64Array, keyCount: number, windowMs: number): SlidingOutputs {
+export function handLoopSliding(
+  time: Float64Array,
+  keys: Int32Array,
+  values: Float64Array,
+  keyCount: number,
+  windowMs: number,
+  into?: SlidingOutputs,
+): SlidingOutputs {
   const n = time.length;
-  const outCount = new Float64Array(n);
-  const outSum = new Float64Array(n);
-  const outMean = new Float64Array(n);
-  let bits = 6;
-  let cap = 1 << bits;
-  let mask = cap - 1;
-  let ringT = new Float64Array(keyCount << bits);
-  let ringV = new Float64Array(keyCount << bits);
+  const outCount = into?.count ?? new Float64Array(n);
+  const outSum = into?.sum ?? new Float64Array(n);
+  const outMean = into?.mean ?? new Float64Array(n);
+  const INITIAL = 64;
+  let ringT = new Float64Array(keyCount * INITIAL * 2);
+  let ringV = new Float64Array(keyCount * INITIAL * 2);
+  let used = keyCount * INITIAL;
+  const offset = new Int32Array(keyCount);
+  const masks = new Int32Array(keyCount);
+  for (let k = 0; k < keyCount; k++) {
+    offset[k] = k * INITIAL;
+    masks[k] = INITIAL - 1;
+  }
   const head = new Int32Array(keyCount);
   const tail = new Int32Array(keyCount);
   const cnt = new Int32Array(keyCount);
   const sum = new Float64Array(keyCount);
-  let i = 0;
-  while (i < n) {
-    const t = time[i]!;
-    let j = i + 1;
-    while (j < n && time[j] === t) j++;
+  for (let r = 0; r < n; r++) {
+    const t = time[r]!;
+    const k = keys[r]!;
     const lower = t - windowMs;
-    for (let r = i; r < j; r++) {
-      const k = keys[r]!;
-      const base = k << bits;
-      let h = head[k]!;
-      const e = tail[k]!;
-      let c = cnt[k]!;
-      let s = sum[k]!;
-      while (h < e && ringT[base + (h & mask)]! < lower) {
-        s -= ringV[base + (h & mask)]!;
-        c--;
-        h++;
-      }
-      if (c === 0) s = 0;
-      head[k] = h;
-      cnt[k] = c;
-      sum[k] = s;
-      outCount[r] = c;
-      if (c > 0) {
-        outSum[r] = s;
-        outMean[r] = s / c;
-      } else {
-        outSum[r] = NaN;
-        outMean[r] = NaN;
+    const o = offset[k]!;
+    const mask = masks[k]!;
+    let h = head[k]!;
+    const e = tail[k]!;
+    let c = cnt[k]!;
+    let s = sum[k]!;
+    while (h < e && ringT[o + (h & mask)]! < lower) {
+      s -= ringV[o + (h & mask)]!;
+      c--;
+      h++;
+    }
+    if (c === 0) s = 0;
+    head[k] = h;
+    let rc = c;
+    let rs = s;
+    if (c > 0 && ringT[o + ((e - 1) & mask)] === t) {
+      for (let p = e - 1; p >= h && ringT[o + (p & mask)] === t; p--) {
+        rc--;
+        rs -= ringV[o + (p & mask)]!;
       }
     }
-    for (let r = i; r < j; r++) {
-      const k = keys[r]!;
-      const e = tail[k]!;
-      if (e - head[k]! === cap) {
-        // A key's window outgrew the rings: double every ring (rare, and amortized).
-        const nb = bits + 1;
-        const nmask = (1 << nb) - 1;
-        const nt = new Float64Array(keyCount << nb);
-        const nv = new Float64Array(keyCount << nb);
-        for (let q = 0; q < keyCount; q++) {
-          for (let p = head[q]!; p < tail[q]!; p++) {
-            nt[(q << nb) + (p & nmask)] = ringT[(q << bits) + (p & mask)]!;
-            nv[(q << nb) + (p & nmask)] = ringV[(q << bits) + (p & mask)]!;
-          }
-        }
-        bits = nb;
-        cap = 1 << bits;
-        mask = nmask;
+    outCount[r] = rc;
+    if (rc > 0) {
+      outSum[r] = rs;
+      outMean[r] = rs / rc;
+    } else {
+      outSum[r] = NaN;
+      outMean[r] = NaN;
+    }
+    const v = values[r]!;
+    if (e - h > mask) {
+      const cap = (mask + 1) * 2;
+      if (used + cap > ringT.length) {
+        const nt = new Float64Array(ringT.length * 2);
+        nt.set(ringT);
         ringT = nt;
+        const nv = new Float64Array(ringV.length * 2);
+        nv.set(ringV);
         ringV = nv;
       }
-      const v = values[r]!;
-      const slot = (k << bits) + (e & mask);
-      ringT[slot] = t;
-      ringV[slot] = v;
-      tail[k] = e + 1;
-      cnt[k]!++;
-      sum[k]! += v;
+      const no = used;
+      const nm = cap - 1;
+      used += cap;
+      for (let p = h; p < e; p++) {
+        ringT[no + (p & nm)] = ringT[o + (p & mask)]!;
+        ringV[no + (p & nm)] = ringV[o + (p & mask)]!;
+      }
+      offset[k] = no;
+      masks[k] = nm;
+      ringT[no + (e & nm)] = t;
+      ringV[no + (e & nm)] = v;
+    } else {
+      ringT[o + (e & mask)] = t;
+      ringV[o + (e & mask)] = v;
     }
-    i = j;
+    tail[k] = e + 1;
+    cnt[k] = c + 1;
+    sum[k] = s + v;
   }
   return { count: outCount, sum: outSum, mean: outMean };
 }
@@ -471,7 +486,7 @@ export const slidingReference: BenchSuite = {
           },
         });
       } catch (err) {
-        notes.push(`replay from the event log failed: ${(err as Error).message}`);
+        notes.push(`replay from the event log failed: ${(err as Error).stack ?? (err as Error).message}`);
       }
     } else if (!doReplay) {
       notes.push('replay from the event log skipped (BENCH_REPLAY=0)');

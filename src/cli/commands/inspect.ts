@@ -43,7 +43,7 @@ export async function inspectCommand(file: string, flags: { json?: boolean }, ou
     inputs: n.inputs,
     columns: Object.fromEntries(n.columns),
   }));
-  const derived = compiled.derived.map((d) => ({ name: d.name, source: d.source, expr: d.expression.text, uses: [...d.expression.identifiers] }));
+  const derived = compiled.derived.map((d) => ({ name: d.name, source: d.source ?? "(fetch time)", expr: d.expression.text, uses: [...d.uses] }));
   const tables = compiled.tables.map((t) => {
     const path = join(config.dataDir, 'features', `${t.name}.arrow`);
     const rows = existsSync(path) ? tableFromIPC(readFileSync(path)).numRows : undefined;

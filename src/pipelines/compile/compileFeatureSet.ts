@@ -30,10 +30,17 @@ export interface FeatureNode {
   at: ConfigLocation;
 }
 
+/**
+ * A derived feature. With a `source`, it reads one source's events and point-in-time features and is
+ * a column of that source's events table. Without one, it mixes sources and is computed where the
+ * features meet: at online fetch time and in feature-label sets.
+ */
 export interface DerivedNode {
   name: string;
-  source: string;
+  source?: string;
   expression: Expression;
+  /** Feature columns (and, for a source's derived feature, source columns) it reads. */
+  uses: readonly string[];
   at: ConfigLocation;
 }
 
@@ -189,7 +196,16 @@ export function compileFeatureSet(config: FeatureSetConfig, registry: FeatureReg
   const derived: DerivedNode[] = [];
   const tableScope: Record<string, Record<string, ValueType>> = {};
   for (const s of Object.keys(config.sources)) tableScope[s] = { ...scopes[s]!.scope };
-  for (const n of nodes) if (n.kind === 'pointInTime') for (const cols of n.columns.values()) for (const c of cols) tableScope[n.source]![c] = 'number';
+  // Every feature column, whatever its source: what derived features that mix sources may read.
+  const featureScope: Record<string, ValueType> = {};
+  for (const n of nodes) {
+    for (const cols of n.columns.values()) {
+      for (const c of cols) {
+        featureScope[c] = 'number';
+        if (n.kind === 'pointInTime') tableScope[n.source]![c] = 'number';
+      }
+    }
+  }
   for (const f of config.features) {
     if (f.kind !== 'derived') continue;
     let expression: Expression;
@@ -201,12 +217,28 @@ export function compileFeatureSet(config: FeatureSetConfig, registry: FeatureReg
     }
     const homes = Object.keys(tableScope).filter((s) => expression.identifiers.every((id) => id in tableScope[s]!));
     if (homes.length === 0) {
+      // Mixing sources: only feature columns can meet (raw columns exist only on their own events).
       const all = Object.values(tableScope).flatMap((sc) => Object.keys(sc));
       const missing = expression.identifiers.filter((id) => !all.includes(id));
+      const raw = expression.identifiers.filter((id) => !(id in featureScope));
       const message = missing.length > 0
         ? `unknown name "${missing[0]}"${didYouMean(missing[0]!, all)}`
-        : `its names (${expression.identifiers.join(', ')}) come from different sources; a derived feature reads one source's events and point-in-time features`;
-      problems.push({ ...f.at, path: `${f.at.path}.expr`, message });
+        : raw.length > 0
+          ? `it mixes sources and reads "${raw[0]}", a source column; across sources a derived feature may read only features`
+          : undefined;
+      if (message !== undefined) {
+        problems.push({ ...f.at, path: `${f.at.path}.expr`, message });
+        continue;
+      }
+      try {
+        const t = expression.check(featureScope);
+        if (t !== 'number' && t !== 'bool') throw new Error(`a derived feature is a number, and this is a ${t}`);
+      } catch (err) {
+        problems.push(expressionProblem(err, { ...f.at, path: `${f.at.path}.expr` }, 'expr'));
+        continue;
+      }
+      featureScope[f.name] = 'number';
+      derived.push({ name: f.name, expression, uses: [...expression.identifiers], at: f.at });
       continue;
     }
     const source = homes[0]!;
@@ -222,7 +254,8 @@ export function compileFeatureSet(config: FeatureSetConfig, registry: FeatureReg
       continue;
     }
     tableScope[source]![f.name] = 'number';
-    derived.push({ name: f.name, source, expression, at: f.at });
+    featureScope[f.name] = 'number';
+    derived.push({ name: f.name, source, expression, uses: [...expression.identifiers], at: f.at });
   }
   if (problems.length > 0) throw new ConfigError(problems);
 

@@ -9,12 +9,15 @@ import {
   aggregateFeatureSchema,
   definitionFeatureSchema,
   derivedFeatureSchema,
+  featureLabelSetSchema,
   featureSetSchema,
+  labelSchema,
   sourceSchema,
   type RawAggregateFeature,
+  type RawSource,
   type RawWindow,
 } from './schema.js';
-import type { FeatureConfig, FeatureSetConfig, SourceConfig, WindowSpec } from './types.js';
+import type { FeatureConfig, FeatureLabelSetConfig, FeatureSetConfig, LabelConfig, LiveSourceConfig, SourceConfig, WindowSpec } from './types.js';
 import { check, didYouMean } from './validate.js';
 
 interface Context {
@@ -69,6 +72,7 @@ export function normalizeConfig(doc: LocatedDocument, ctx: Context): FeatureSetC
       lateness: duration(s.lateness, [...path, 'lateness']),
       columns: Object.fromEntries(Object.entries(s.columns).filter(([c]) => c !== s.time)),
       derive: s.derive ?? {},
+      ...(s.live !== undefined && { live: normalizeLive(s.live, [...path, 'live'], problem, duration) }),
       at: doc.locate(path),
     };
   }
@@ -99,6 +103,50 @@ export function normalizeConfig(doc: LocatedDocument, ctx: Context): FeatureSetC
     }
   }
 
+  const labels: LabelConfig[] = [];
+  raw.labels.forEach((value, i) => {
+    const l = normalizeLabel(value, ['labels', i], doc, sources, Object.keys(raw.sources), problem, duration, problems);
+    if (l === undefined) return;
+    if (labels.some((x) => x.name === l.name)) problem(['labels', i, 'name'], `label "${l.name}" is already defined`);
+    labels.push(l);
+  });
+
+  const sets: FeatureLabelSetConfig[] = [];
+  const featureNames = features.map((f) => f.name);
+  const knownColumns = [...featureNames, ...features.flatMap(featureColumnNames)];
+  raw.sets.forEach((value, i) => {
+    const path: ConfigPath = ['sets', i];
+    const f = check(featureLabelSetSchema, value, path, doc, problems);
+    if (f === undefined) return;
+    const spineFeature = features.find((x) => x.name === f.spine);
+    if (!(f.spine in sources) && spineFeature === undefined) {
+      problem([...path, 'spine'], `unknown spine "${f.spine}": name a source or a windowed feature${didYouMean(f.spine, [...Object.keys(sources), ...featureNames])}`);
+    }
+    f.features.forEach((name, j) => {
+      if (!knownColumns.includes(name)) problem([...path, 'features', j], `unknown feature "${name}"${didYouMean(name, knownColumns)}`);
+    });
+    if (!raw.labels.some((l) => (l as { name?: unknown } | null)?.name === f.label)) {
+      problem([...path, 'label'], `unknown label "${f.label}"${didYouMean(f.label, labels.map((l) => l.name))}`);
+    }
+    if (f.where !== undefined) syntaxCheck(f.where, [...path, 'where'], problem);
+    const spineSource = sources[f.spine];
+    const key = f.key === undefined ? (spineSource?.keys ?? (spineFeature && 'key' in spineFeature ? spineFeature.key : [])) : typeof f.key === 'string' ? [f.key] : f.key;
+    if (sets.some((x) => x.name === f.name)) problem([...path, 'name'], `set "${f.name}" is already defined`);
+    sets.push({
+      name: f.name,
+      ...(f.description !== undefined && { description: f.description }),
+      spine: f.spine,
+      key,
+      ...(f.where !== undefined && { where: f.where }),
+      features: f.features,
+      label: f.label,
+      ...(f.tolerance !== undefined && { tolerance: duration(f.tolerance, [...path, 'tolerance']) }),
+      inference: f.inference,
+      format: f.format,
+      at: doc.locate(path),
+    });
+  });
+
   const dataDir = ctx.dataDir ?? (raw.data_dir !== undefined ? resolve(ctx.dir, raw.data_dir) : resolve('.tributary', raw.name));
   return {
     name: raw.name,
@@ -110,6 +158,9 @@ export function normalizeConfig(doc: LocatedDocument, ctx: Context): FeatureSetC
     keyGroups: raw.key_groups,
     sources,
     features,
+    labels,
+    sets,
+    online: raw.online ?? {},
     output: raw.output,
     hash: ctx.hash,
   };
@@ -202,7 +253,93 @@ function normalizeFeature(
     ...(f.by !== undefined && { by: f.by }),
     ...(f.where !== undefined && { where: f.where }),
     ...(f.default !== undefined && { default: f.default }),
+    ...(f.max_staleness !== undefined && { maxStaleness: duration(f.max_staleness, [...path, 'max_staleness']) }),
     at,
+  };
+}
+
+function normalizeLive(
+  l: NonNullable<RawSource['live']>,
+  path: ConfigPath,
+  problem: (p: ConfigPath, m: string) => void,
+  duration: (text: string, path: ConfigPath) => number,
+): LiveSourceConfig | undefined {
+  const given = [l.zmq && 'zmq', l.websocket && 'websocket', l.tail && 'tail'].filter(Boolean);
+  if (given.length !== 1) {
+    problem(path, `a live source takes exactly one of zmq, websocket or tail (got ${given.length === 0 ? 'none' : given.join(', ')})`);
+    return undefined;
+  }
+  const connector: LiveSourceConfig['connector'] = l.zmq
+    ? { kind: 'zmq', endpoint: l.zmq.endpoint, pattern: l.zmq.pattern, bind: l.zmq.bind ?? l.zmq.pattern === 'pull', topic: l.zmq.topic, format: l.zmq.format }
+    : l.websocket
+      ? { kind: 'websocket', url: l.websocket.url, format: l.websocket.format }
+      : { kind: 'tail' };
+  return {
+    connector,
+    batchRows: l.batch_rows,
+    maxDelay: duration(l.max_delay, [...path, 'max_delay']),
+    idleTimeout: duration(l.idle_timeout, [...path, 'idle_timeout']),
+    maxMessageBytes: l.max_message_bytes,
+    highWaterMark: l.high_water_mark,
+  };
+}
+
+function normalizeLabel(
+  value: unknown,
+  path: ConfigPath,
+  doc: LocatedDocument,
+  sources: Record<string, SourceConfig>,
+  sourceNames: readonly string[],
+  problem: (path: ConfigPath, message: string, keyOf?: string) => void,
+  duration: (text: string, path: ConfigPath) => number,
+  problems: ConfigProblem[],
+): LabelConfig | undefined {
+  const l = check(labelSchema, value, path, doc, problems);
+  if (l === undefined) return undefined;
+  const op = l.kind === 'event_within' ? 'count' : (l.op ?? 'count');
+  if (!isOpName(op)) problem([...path, 'op'], `unknown op "${op}"${didYouMean(op, OP_NAMES)}`);
+  else if (OPS[op].needsColumn && l.column === undefined) problem(path, `op "${op}" needs a column: add column: <name>`);
+  if (l.kind === 'event_within' && l.op !== undefined) problem([...path, 'op'], 'event_within counts events: it takes no op');
+  if (l.kind !== 'next_period' && l.horizon === undefined) problem(path, `a ${l.kind} label needs a horizon, e.g. horizon: 5s`);
+  if (l.kind === 'next_period' && l.period === undefined) problem(path, 'a next_period label needs a period, e.g. period: 1w');
+  if (l.kind !== 'next_period' && (l.period !== undefined || l.offset !== undefined)) problem([...path, 'period'], 'period and offset are for next_period labels');
+  if (l.where !== undefined) syntaxCheck(l.where, [...path, 'where'], problem);
+  if (l.expr !== undefined) syntaxCheck(l.expr, [...path, 'expr'], problem);
+  const source = sources[l.source];
+  if (source === undefined) {
+    if (!sourceNames.includes(l.source)) problem([...path, 'source'], `unknown source "${l.source}"${didYouMean(l.source, sourceNames)}`);
+    return undefined;
+  }
+  const key = l.key === undefined ? source.keys.slice(0, 1) : typeof l.key === 'string' ? [l.key] : l.key;
+  const columns = [...Object.keys(source.columns), ...Object.keys(source.derive)];
+  for (const k of key) if (!columns.includes(k)) problem([...path, 'key'], `key "${k}" is not a column of source "${source.name}"${didYouMean(k, columns)}`);
+  if (l.column !== undefined && !columns.includes(l.column)) {
+    problem([...path, 'column'], `unknown column "${l.column}" in source "${source.name}"${didYouMean(l.column, columns)}`);
+  }
+  const positive = (text: string | undefined, p: ConfigPath): number | undefined => {
+    if (text === undefined) return undefined;
+    const ms = duration(text, p);
+    if (ms <= 0) problem(p, 'must be longer than 0');
+    return ms;
+  };
+  const horizon = positive(l.horizon, [...path, 'horizon']);
+  const period = positive(l.period, [...path, 'period']);
+  return {
+    name: l.name,
+    ...(l.description !== undefined && { description: l.description }),
+    source: l.source,
+    key,
+    kind: l.kind,
+    op: isOpName(op) ? op : 'count',
+    ...(l.column !== undefined && { column: l.column }),
+    ...(horizon !== undefined && { horizon }),
+    ...(period !== undefined && { period }),
+    periods: l.periods,
+    offset: l.offset === undefined ? 0 : duration(l.offset, [...path, 'offset']),
+    ...(l.where !== undefined && { where: l.where }),
+    ...(l.expr !== undefined && { expr: l.expr }),
+    ...(l.default !== undefined && { default: l.default }),
+    at: doc.locate(path),
   };
 }
 

@@ -22,6 +22,27 @@ export const sourceSchema = z.strictObject({
   lateness: duration.default('0s').describe('allowed lateness: how far behind the newest event an event may arrive'),
   columns: z.record(z.string(), z.enum(COLUMN_TYPES)).describe('the schema: column name to type'),
   derive: z.record(name, z.string()).optional().describe('computed columns: name to expression'),
+  live: z
+    .strictObject({
+      zmq: z
+        .strictObject({
+          endpoint: z.string().describe('e.g. tcp://127.0.0.1:5555'),
+          pattern: z.enum(['pull', 'sub']).default('pull').describe('pull: producers push to us; sub: we subscribe to a feed'),
+          bind: z.boolean().optional().describe('bind the endpoint (default for pull) or connect to it (default for sub)'),
+          topic: z.string().default('').describe('sub only: topic prefix to subscribe to'),
+          format: z.enum(['jsonl', 'arrow']).default('jsonl').describe('messages hold JSON lines or one Arrow IPC stream'),
+        })
+        .optional(),
+      websocket: z.strictObject({ url: z.string(), format: z.enum(['jsonl', 'arrow']).default('jsonl') }).optional(),
+      tail: z.boolean().optional().describe('follow the event log, appended to by another process'),
+      batch_rows: z.number().int().min(1).default(1024).describe('flush a micro-batch at this many rows'),
+      max_delay: duration.default('5ms').describe('or when its oldest event has waited this long'),
+      idle_timeout: duration.default('1s').describe('advance the watermark after this long without events'),
+      max_message_bytes: z.number().int().min(1).default(16 * 1024 * 1024),
+      high_water_mark: z.number().int().min(1).default(100_000).describe('rows waiting before producers are held back'),
+    })
+    .optional()
+    .describe('where live events come from in `tributary live`'),
 });
 
 const slidingWindow = z.strictObject({ sliding: duration, inclusive: z.boolean().optional() });
@@ -46,6 +67,7 @@ export const aggregateFeatureSchema = z.strictObject({
   by: z.string().optional().describe('group by this second column as well as the key'),
   where: z.string().optional().describe('only events for which this expression is true contribute'),
   default: z.number().optional().describe('value of an empty window'),
+  max_staleness: duration.optional().describe('online: a value older than this is served as the default (or null)'),
 });
 
 export const definitionFeatureSchema = z.strictObject({
@@ -55,6 +77,36 @@ export const definitionFeatureSchema = z.strictObject({
   key: keySchema.optional(),
   definition: z.string(),
   params: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const labelSchema = z.strictObject({
+  name,
+  description: z.string().optional(),
+  source: z.string().describe('the events the label looks ahead at'),
+  key: keySchema.optional().describe("label-source key column(s), matched to the spine's columns of the same names"),
+  kind: z.enum(['lookahead', 'event_within', 'next_period']).default('lookahead'),
+  op: z.string().optional().describe('lookahead and next_period: the aggregation (default count)'),
+  column: z.string().optional(),
+  horizon: duration.optional().describe('lookahead and event_within: the label window is (t, t + horizon]'),
+  period: duration.optional().describe('next_period: the period length (aligned to the epoch)'),
+  periods: z.number().int().min(1).default(1).describe('next_period: how many periods ahead'),
+  offset: duration.optional().describe('next_period: shift of the period edges from the epoch'),
+  where: z.string().optional().describe('only label-source events for which this is true count'),
+  expr: z.string().optional().describe('transform the looked-ahead `value` with the spine columns, e.g. sign(value - mid)'),
+  default: z.number().optional().describe('value when the label window holds no event'),
+});
+
+export const featureLabelSetSchema = z.strictObject({
+  name,
+  description: z.string().optional(),
+  spine: z.string().describe('the rows: events of this source, or the rows of this windowed feature'),
+  key: keySchema.optional().describe('key columns written to the set (default the spine source keys)'),
+  where: z.string().optional().describe('only spine rows for which this is true'),
+  features: z.array(z.string()).min(1).describe('feature names or their column names'),
+  label: z.string(),
+  tolerance: duration.optional().describe('the oldest a feature value may be; older is null'),
+  inference: z.boolean().default(false).describe('keep rows whose label window runs past the data, with a null label'),
+  format: z.enum(['arrow', 'parquet']).default('arrow'),
 });
 
 export const derivedFeatureSchema = z.strictObject({
@@ -71,6 +123,14 @@ export const featureSetSchema = z.strictObject({
   key_groups: z.number().int().min(1).max(65536).default(128),
   sources: z.record(name, z.unknown()),
   features: z.array(z.unknown()).default([]),
+  labels: z.array(z.unknown()).default([]),
+  sets: z.array(z.unknown()).default([]),
+  online: z
+    .strictObject({
+      zmq: z.string().optional().describe('request/reply endpoint for feature fetches, e.g. tcp://127.0.0.1:5560'),
+      http: z.number().int().min(0).max(65535).optional().describe('HTTP port for feature fetches'),
+    })
+    .optional(),
   output: z
     .strictObject({ format: z.enum(['arrow', 'parquet']).default('arrow') })
     .default({ format: 'arrow' }),
@@ -82,3 +142,5 @@ export type RawAggregateFeature = z.infer<typeof aggregateFeatureSchema>;
 export type RawDefinitionFeature = z.infer<typeof definitionFeatureSchema>;
 export type RawDerivedFeature = z.infer<typeof derivedFeatureSchema>;
 export type RawWindow = z.infer<typeof windowSchema>;
+export type RawLabel = z.infer<typeof labelSchema>;
+export type RawFeatureLabelSet = z.infer<typeof featureLabelSetSchema>;

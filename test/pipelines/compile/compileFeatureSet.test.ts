@@ -53,7 +53,10 @@ describe('compileFeatureSet', () => {
     const c = compile(`${spend}  - { name: big, expr: "amount > 2 * coalesce(spend_30d, 0)" }\n`);
     expect(c.derived.map((d) => [d.name, d.source])).toEqual([['big', 'txns']]);
     const logins = `  - { name: fails, source: logins, key: user, op: count, where: "not ok", window: 1h }\n`;
-    expect(() => compile(`${spend}${logins}  - { name: mix, expr: "spend_30d + fails" }\n`)).toThrow(/come from different sources/);
+    const mixed = compile(`${spend}${logins}  - { name: mix, expr: "spend_30d + fails" }\n`);
+    expect(mixed.derived.map((d) => [d.name, d.source, d.uses])).toEqual([['mix', undefined, ['spend_30d', 'fails']]]);
+    expect(mixed.tables.find((t) => t.name === 'txns')!.features).not.toContain('mix');
+    expect(() => compile(`${spend}${logins}  - { name: mix, expr: "amount + fails" }\n`)).toThrow(/mixes sources and reads "amount", a source column/);
     expect(() => compile(`${spend}  - { name: typo, expr: "spend_3d + 1" }\n`)).toThrow(/unknown name "spend_3d"; did you mean "spend_30d"/);
     expect(() => compile(`${spend}  - { name: amount, expr: "spend_30d + 1" }\n`)).toThrow(/"amount" is already a column of source "txns"/);
   });

@@ -1,6 +1,6 @@
 /**
  * A scale check: 200k events over a day, 1000 keys, times on whole seconds (so many ties), mild
- * out-of-order arrival with 2 s allowed lateness (some events late), 1 h sliding count/sum/mean at
+ * out-of-order arrival (delays up to 6 s) with 2 s allowed lateness (some events late), 1 h sliding count/sum/mean at
  * every event, replayed end to end and compared with DuckDB row by row. The input spans several read
  * batches, so reordering across batch boundaries is exercised too.
  *
@@ -28,8 +28,8 @@ function makeEvents(): Ev[] {
     const t = T0 + Math.floor(random() * 86_400) * 1000;
     const k = Math.floor(KEYS * random() ** 2);
     const v = Math.floor(random() * 50_000) + 1;
-    // Arrival: time plus up to 3 s of delay, so some events arrive more than 2 s behind the newest.
-    timed.push({ t, at: t + random() * 3000, k, v });
+    // Arrival: time plus a delay of up to 6 s (mostly far less), so some events arrive more than 2 s behind the newest.
+    timed.push({ t, at: t + random() ** 3 * 6000, k, v });
   }
   timed.sort((a, b) => a.at - b.at);
   return timed.map((e, seq) => ({ seq, id: idFor(seq), t: e.t, k: `card${e.k}`, c: 'a', s: null, v: e.v }));
