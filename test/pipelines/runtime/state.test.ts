@@ -155,19 +155,20 @@ describe('checkpoint and restore of every stateful operator', () => {
     });
   }
 
-  it('the snapshot of a pipeline with held state is plain, structured-cloneable data', () => {
+  it('snapshots are plain data (no class instances), unchanged by structuredClone', () => {
     const dict = new Dictionary();
-    const rt = createRuntime();
     const evs: Ev[] = [3, 1, 7, 2, 9, 30].map((t, i) => ({ t, key: i % 2 ? 'a' : 'b', v: i, on: true }));
     for (const { build, numeric } of BUILDS) {
+      const rt = createRuntime();
       const input = new Subject<Batch>();
       const sub = input.pipe(build(rt)).subscribe();
       for (const b of numeric ? numericBatches(evs, [2]) : batchesOf(evs, [2], dict)) input.next(b);
       sub.unsubscribe();
+      const snap = rt.store.snapshot();
+      expect(Object.keys(snap).length).toBeGreaterThan(0);
+      expectPlain(snap, 'snapshot');
+      expect(structuredClone(snap)).toEqual(snap);
     }
-    const snap = rt.store.snapshot();
-    expect(Object.keys(snap).sort()).toEqual(['keys/keys', 'reorder/reorder', 'sessions/sessions', 'sliding/sliding', 'windows/windows']);
-    expect(structuredClone(snap)).toEqual(snap);
   });
 
   // BUG: reorder's snapshot holds its pending rows as a Batch, whose dictionary columns point at the
@@ -198,3 +199,22 @@ describe('checkpoint and restore of every stateful operator', () => {
     expect(allRows(restarted.out, ['key', 'n'])).toEqual(allRows(whole.out, ['key', 'n']));
   });
 });
+
+/** Only what structuredClone keeps as it is: primitives, arrays, plain objects, typed arrays, Maps and Sets. */
+function expectPlain(x: unknown, path: string): void {
+  if (x === null || typeof x !== 'object') {
+    if (typeof x === 'function') throw new Error(`${path} is a function`);
+    return;
+  }
+  if (ArrayBuffer.isView(x)) return;
+  if (x instanceof Map) {
+    for (const [k, v] of x) expectPlain(v, `${path}.get(${String(k)})`);
+    return;
+  }
+  if (x instanceof Set) return;
+  const proto = Object.getPrototypeOf(x) as unknown;
+  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
+    throw new Error(`${path} is an instance of ${(x as object).constructor.name}: structuredClone drops its class`);
+  }
+  for (const [k, v] of Object.entries(x)) expectPlain(v, `${path}.${k}`);
+}
