@@ -185,7 +185,7 @@ describe('windowAggregate', () => {
           });
           expect([...remaining]).toEqual([]);
         }),
-        { numRuns: 60 },
+        { numRuns: 120 },
       );
     });
   }

@@ -150,7 +150,7 @@ describe('checkpoint and restore of every stateful operator', () => {
           const batches = numeric ? numericBatches(evs, sizes) : batchesOf(evs, sizes, dict);
           await expectRestartInvisible(batches, atRaw % batches.length, build);
         }),
-        { numRuns: 60 },
+        { numRuns: 120 },
       );
     });
   }
