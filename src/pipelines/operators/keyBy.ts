@@ -29,8 +29,9 @@ class KeyByState implements StepState<Batch, KeyedBatch> {
   push(b: Batch): KeyedBatch {
     return { ...b, keys: b.length === 0 ? new Int32Array(0) : this.space.encode(b), keySpace: this.space };
   }
-  finish(): undefined {
-    return undefined;
+  /** An empty keyed batch at the end, so steps that emit on completion can decode keys even if nothing came after a restore. */
+  finish(): KeyedBatch {
+    return { length: 0, time: new Float64Array(0), columns: {}, keys: new Int32Array(0), keySpace: this.space };
   }
   snapshot(): unknown {
     return this.space.snapshot();

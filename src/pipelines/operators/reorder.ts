@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import { concatBatches, sliceBatch, takeBatch, type Batch } from '../data/batch.js';
+import { concatBatches, rebindDictionaries, restoreBatch, sliceBatch, snapshotBatch, takeBatch, type Batch } from '../data/batch.js';
 import type { StepContext } from '../runtime/context.js';
 import { statefulOperator, type StepState } from './statefulOperator.js';
 
@@ -7,8 +7,9 @@ import { statefulOperator, type StepState } from './statefulOperator.js';
  * Put events in event-time order, holding each until the watermark has passed it: the input of
  * every point-in-time (sliding) feature, which must see all earlier events before it is read.
  *
- * An event is late when its time is below the watermark at its arrival (the largest time seen so
- * far minus `lateness`); late events go to the step's rejections, counted, never silently dropped.
+ * An event is late when its time is below the watermark at its arrival: the largest time seen so
+ * far minus `lateness`, or a watermark announced by an empty batch (an idle source), whichever is
+ * greater. Late events go to the step's rejections, counted, never silently dropped.
  * That rule looks at rows one by one, so how the input was cut into batches never changes which
  * events are late. Released batches are sorted by time (stable: ties keep arrival order), and all
  * events of one timestamp are released together. When the input ends, everything held is released.
@@ -22,6 +23,8 @@ export function reorder(ctx: StepContext, lateness: number): OperatorFunction<Ba
 
 class ReorderState implements StepState<Batch, Batch> {
   private maxTime = -Infinity;
+  /** The largest watermark announced by the input itself. */
+  private announced = -Infinity;
   private pending: Batch | undefined;
 
   constructor(
@@ -31,9 +34,11 @@ class ReorderState implements StepState<Batch, Batch> {
 
   push(b: Batch): Batch {
     const accepted = this.dropLate(b);
-    const all = this.pending === undefined ? accepted : concatBatches([this.pending, accepted]);
-    let watermark = this.maxTime - this.lateness;
-    if (b.watermark !== undefined && b.watermark > watermark) watermark = b.watermark;
+    if (b.watermark !== undefined && b.watermark > this.announced) this.announced = b.watermark;
+    // After a restore the held rows carry dictionaries of their own: move them onto the live ones.
+    const pending = this.pending !== undefined && b.length > 0 ? rebindDictionaries(this.pending, b) : this.pending;
+    const all = pending === undefined ? accepted : concatBatches([pending, accepted]);
+    const watermark = Math.max(this.maxTime - this.lateness, this.announced);
     const out = this.release(all, watermark);
     return { ...out, watermark };
   }
@@ -51,13 +56,14 @@ class ReorderState implements StepState<Batch, Batch> {
     let kept = 0;
     for (let i = 0; i < b.length; i++) {
       const ti = t[i]!;
-      if (ti < max - this.lateness) {
+      if (ti < max - this.lateness || ti < this.announced) {
         if (keep === undefined) {
           keep = new Int32Array(b.length);
           for (let j = 0; j < i; j++) keep[j] = j;
           kept = i;
         }
-        this.ctx.reject({ time: ti, ...(b.offsets && { offset: b.offsets[i]! }), reason: `late: ${max - ti} ms behind the newest event, lateness allows ${this.lateness} ms` });
+        const behind = Math.max(max - this.lateness, this.announced) - ti;
+        this.ctx.reject({ time: ti, ...(b.offsets && { offset: b.offsets[i]! }), reason: `late: ${behind} ms behind the watermark (lateness ${this.lateness} ms)` });
         continue;
       }
       if (keep !== undefined) keep[kept++] = i;
@@ -93,12 +99,13 @@ class ReorderState implements StepState<Batch, Batch> {
   }
 
   snapshot(): unknown {
-    return { maxTime: this.maxTime, pending: this.pending };
+    return { maxTime: this.maxTime, announced: this.announced, pending: this.pending && snapshotBatch(this.pending) };
   }
 
   restore(s: unknown): void {
-    const snap = s as { maxTime: number; pending: Batch | undefined };
+    const snap = s as { maxTime: number; announced: number; pending: unknown };
     this.maxTime = snap.maxTime;
-    this.pending = snap.pending;
+    this.announced = snap.announced;
+    this.pending = snap.pending === undefined ? undefined : restoreBatch(snap.pending);
   }
 }

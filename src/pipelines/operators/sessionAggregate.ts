@@ -58,10 +58,11 @@ class Sessions implements StepState<KeyedBatch, Batch> {
   push(b: KeyedBatch): Batch | undefined {
     this.keySpace = b.keySpace;
     const { gap, lateness, valueColumn } = this.opts;
-    const col = valueColumn === undefined ? undefined : b.columns[valueColumn];
-    if (valueColumn !== undefined && col === undefined) throw new Error(`column "${valueColumn}" is not in the batch`);
+    // A batch that only announces a watermark has no columns.
+    const col = valueColumn === undefined || b.length === 0 ? undefined : b.columns[valueColumn];
+    if (valueColumn !== undefined && b.length > 0 && col === undefined) throw new Error(`column "${valueColumn}" is not in the batch`);
     const values = col === undefined ? undefined : numericValues(col);
-    const mask = this.opts.where?.(b);
+    const mask = b.length === 0 ? undefined : this.opts.where?.(b);
     for (let i = 0; i < b.length; i++) {
       const t = b.time[i]!;
       this.advance(this.maxTime - lateness);

@@ -41,8 +41,8 @@ class SlidingState implements StepState<KeyedBatch, Batch> {
   push(b: KeyedBatch): Batch {
     const { valueColumn, where } = this.opts;
     let values: Float64Array | undefined;
-    let contributes = where?.(b);
-    if (valueColumn !== undefined) {
+    let contributes = b.length === 0 ? undefined : where?.(b);
+    if (valueColumn !== undefined && b.length > 0) {
       const col = b.columns[valueColumn];
       if (col === undefined) throw new Error(`column "${valueColumn}" is not in the batch`);
       values = numericValues(col);

@@ -19,7 +19,9 @@ describe('keyBy', () => {
     const rt = createRuntime();
     const inputs = [batch(['a', 'b', 'a'], [1, 1, 2], dict), batch([], [], dict), batch(['b', 'a', 'c'], [1, 2, 1], dict)];
     const out = await lastValueFrom(from(inputs).pipe(keyBy(rt.step('k', 's'), ['user', 'shop']), toArray()));
-    expect(out.map((b) => Array.from(b.keys))).toEqual([[0, 1, 2], [], [1, 2, 3]]);
+    // One batch per input, then an empty one at the end that hands the key space on.
+    expect(out.map((b) => Array.from(b.keys))).toEqual([[0, 1, 2], [], [1, 2, 3], []]);
+    expect(out[3]!.keySpace).toBe(out[0]!.keySpace);
     // The input columns pass through untouched.
     expect(out[0]!.columns.user).toBe(inputs[0]!.columns.user);
     const ks = out[2]!.keySpace;

@@ -171,21 +171,17 @@ describe('checkpoint and restore of every stateful operator', () => {
     }
   });
 
-  // BUG: reorder's snapshot holds its pending rows as a Batch, whose dictionary columns point at the
-  // live Dictionary instance. structuredClone turns it into a plain object: after the restore, the held
-  // rows and the new rows have "different dictionaries" and concatBatches throws (and valueAt on a
-  // released row would find no decode()).
-  it.fails('reorder with a dictionary column: a restart changes nothing', async () => {
+  // Held rows are snapshotted with their dictionaries as plain values, then moved back onto the live
+  // dictionaries by the first batch after the restore.
+  it('reorder with a dictionary column: a restart changes nothing', async () => {
     const dict = new Dictionary();
     const evs: Ev[] = [5, 1, 9, 7, 20].map((t, i) => ({ t, key: i % 2 ? 'a' : 'b', v: i, on: true }));
     await expectRestartInvisible(batchesOf(evs, [2, 2], dict), 1, (rt) => reorder(rt.step('reorder', 'events'), 10));
   });
 
-  // BUG: after a restore, windowAggregate (and sessionAggregate) has no key space until a batch brings
-  // one, and the restored KeySpace knows a dictionary key column only once it has encoded a non-empty
-  // batch. Windows closed by a watermark-only batch (or at completion) right after a restart come out
-  // with their key values undefined (or with no key column at all when no batch arrived).
-  it.fails('windows closed right after a restore keep their key values', async () => {
+  // Windows closed right after a restart must still decode their keys: the KeySpace snapshot keeps
+  // its dictionaries, and keyBy hands the key space downstream when the input ends.
+  it('windows closed right after a restore keep their key values', async () => {
     const dict = new Dictionary();
     const evs: Ev[] = [{ t: 1, key: 'a', v: 1, on: true }, { t: 2, key: 'b', v: 2, on: true }];
     const batches = [...batchesOf(evs, [], dict), watermarkBatch(100)];
