@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatSuite, machineInfo, round, writeJson } from './lib/report.js';
 import type { SuiteResult } from './lib/suite.js';
-import { envFlag, envInt, nowMs, peakRssMiB } from './lib/timing.js';
+import { cpuLoadBetween, cpuSnapshot, envFlag, envInt, nowMs, peakRssMiB } from './lib/timing.js';
+
 import { SUITES } from './suites/index.js';
 
 /**
@@ -33,11 +34,15 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   process.stderr.write(`bench: ${date}, ${machine.cpus} cpus (${machine.cpuModel}), node ${machine.node}, reps ${reps}${events ? `, events ${events}` : ''}\n`);
   const results: Record<string, SuiteResult | { error: string }> = {};
+  const runStart = cpuSnapshot();
+  const loadavgAtStart = loadavg().map((x) => round(x, 2));
   for (const suite of suites) {
     const scratchDir = mkdtempSync(join(tmpdir(), `tributary-bench-${suite.name}-`));
     const log = (msg: string) => process.stderr.write(`[${suite.name} ${((nowMs() - started) / 1000).toFixed(1)}s] ${msg}\n`);
     try {
+      const before = cpuSnapshot();
       const r = await suite.run({ events, reps, log, scratchDir });
+      r.machineLoad = cpuLoadBetween(before, cpuSnapshot());
       results[suite.name] = r;
       process.stdout.write(`\n${formatSuite(suite.name, r)}\n`);
     } catch (err) {
@@ -56,10 +61,13 @@ async function main(): Promise<void> {
     reps,
     suites: results,
     peakRssMiB: round(peakRssMiB(), 1),
+    // Average cores used by this process, by everything else on the machine, and stolen by the hypervisor.
+    machineLoad: { ...cpuLoadBetween(runStart, cpuSnapshot()), loadavgAtStart, loadavgAtEnd: loadavg().map((x) => round(x, 2)) },
     totalSeconds: round((nowMs() - started) / 1000, 1),
   };
   writeJson(out, report);
-  process.stdout.write(`\npeak RSS ${report.peakRssMiB.toFixed(0)} MiB, total ${report.totalSeconds}s -> ${out}\n`);
+  const ml = report.machineLoad;
+  process.stdout.write(`\npeak RSS ${report.peakRssMiB.toFixed(0)} MiB, total ${report.totalSeconds}s, cores used: bench ${ml.ownCores}, rest of machine ${ml.otherCores}, stolen ${ml.stolenCores} -> ${out}\n`);
   if (Object.values(results).some((r) => 'error' in r)) process.exitCode = 1;
 }
 

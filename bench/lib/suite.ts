@@ -13,6 +13,13 @@ export interface ContenderResult {
   medianMs: number;
   /** Events (or operations) per second at the median time. */
   perSecond: number;
+  /** The fastest run, and the rate it gives: less sensitive to a noisy neighbour than the median. */
+  bestMs: number;
+  bestPerSecond: number;
+  /** Median over the runs during which the rest of the machine was quiet (see QUIET_CORES), when there were any. */
+  quietRuns?: number;
+  quietMedianMs?: number;
+  quietPerSecond?: number;
   /** What `perSecond` counts ("events", "lookups"...). */
   unit: string;
   /** Free-form details: the frame used, phases timed separately, and so on. */
@@ -42,6 +49,8 @@ export interface SuiteResult {
   notes?: string[];
   /** Wall time of the whole suite, setup included, ms. */
   wallMs?: number;
+  /** Average cores used during the suite by the bench, by the rest of the machine, and stolen (set by run.ts). */
+  machineLoad?: { ownCores: number; otherCores: number; stolenCores: number };
 }
 
 export interface SuiteContext {

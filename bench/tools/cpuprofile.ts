@@ -41,7 +41,8 @@ function label(cf: CallFrame): string {
   let file = cf.url.replace(/^file:\/\//, '');
   if (file.includes('/node_modules/')) file = file.slice(file.indexOf('/node_modules/') + 1);
   else file = relative(process.cwd(), file);
-  return `${name} ${file}:${cf.lineNumber + 1}`;
+  // tsx-transpiled .ts files report positions in generated code: the line would mislead, so omit it.
+  return file.endsWith('.ts') ? `${name} ${file}` : `${name} ${file}:${cf.lineNumber + 1}`;
 }
 
 export function summarize(path: string, top = 30, filter?: string): string {

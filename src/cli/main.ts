@@ -1,10 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../sdk/config/configError.js';
 import { demoCommand } from './commands/demo.js';
+import { deployCommand } from './commands/deploy.js';
 import { generateCommand } from './commands/generate.js';
 import { importCommand } from './commands/import.js';
 import { inspectCommand } from './commands/inspect.js';
 import { replayCommand } from './commands/replay.js';
+import { scaleCommand } from './commands/scale.js';
+import { serveCommand } from './commands/serve.js';
+import { statusCommand } from './commands/status.js';
+import { teardownCommand } from './commands/teardown.js';
 import { validateCommand } from './commands/validate.js';
 
 /** Exit codes: 0 done, 1 failed while running, 2 the config or the command line is wrong. */
@@ -50,6 +55,45 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--seed <n>', 'random seed')
     .option('--scale <x>', 'size multiplier')
     .action((domain: string, flags) => run(() => generateCommand(domain, flags, out))());
+  program
+    .command('serve')
+    .argument('<config>', 'feature-set YAML')
+    .description('serve the latest feature vectors over ZeroMQ and HTTP')
+    .option('--zmq <endpoint>', 'ZeroMQ endpoint to bind (default: online.zmq of the config)')
+    .option('--http <port>', 'HTTP port (default: online.http of the config)')
+    .option('--host <host>', 'HTTP interface (default 127.0.0.1)')
+    .action((file: string, flags) => run(() => serveCommand(file, flags, out))());
+  const kube = (c: Command) =>
+    c
+      .option('--kubeconfig <file>', 'kubeconfig (default $KUBECONFIG or ~/.kube/config)')
+      .option('--context <name>', 'kubeconfig context (default the current one)')
+      .option('-n, --namespace <ns>', "namespace (default the context's, or default)");
+  kube(
+    program
+      .command('deploy')
+      .argument('<config>', 'feature-set YAML')
+      .description('deploy the feature set to Kubernetes: actor nodes, coordinator, config')
+      .option('--image <ref>', 'container image (required: the base names a placeholder)')
+      .option('--replicas <n>', 'actor nodes (default: keep the current number, or 2)')
+      .option('--storage-class <name>', 'storage class of the data volume (default: the cluster default)')
+      .option('--storage-size <quantity>', 'size of the data volume (default 20Gi)')
+      .option('--access-mode <mode>', 'ReadWriteMany (default) or ReadWriteOnce (single-machine clusters)')
+      .option('--dry-run <mode>', 'client: print the manifests; server: validate on the API server, change nothing'),
+  ).action((file: string, flags) => run(() => deployCommand(file, flags, out))());
+  kube(program.command('scale').argument('<replicas>', 'number of actor nodes').description('change the number of actor nodes on Kubernetes')).action(
+    (replicas: string, flags) => run(() => scaleCommand(replicas, flags, out))(),
+  );
+  kube(program.command('status').description('actor nodes, coordinator and pods on Kubernetes').option('--json', 'print as JSON')).action((flags) =>
+    run(() => statusCommand(flags, out))(),
+  );
+  kube(
+    program
+      .command('teardown')
+      .description('delete the Kubernetes deployment (keeps the data volume)')
+      .option('--delete-data', 'also delete the data volume: event log and checkpoints')
+      .option('--yes', 'confirm --delete-data')
+      .option('--dry-run', 'list what would be deleted'),
+  ).action((flags) => run(() => teardownCommand(flags, out))());
   program
     .command('demo')
     .description('generate sample data and replay every example config (npm start)')

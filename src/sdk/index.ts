@@ -23,3 +23,5 @@ export { Dictionary } from '../pipelines/data/dictionary.js';
 export type { Column } from '../pipelines/data/column.js';
 export { parseExpression, type Expression } from '../pipelines/expressions/index.js';
 export { parseDuration, formatDuration } from '../pipelines/data/duration.js';
+export { OnlineClient } from './onlineClient.js';
+export { FeatureStore } from '../store/features/featureStore.js';

@@ -5,6 +5,7 @@ import type { Batch } from '../pipelines/data/batch.js';
 import { BUILTIN_DEFINITIONS } from '../pipelines/features/index.js';
 import { createRuntime } from '../pipelines/runtime/context.js';
 import { DeadLetterSink } from '../store/deadLetter.js';
+import { storeReplayTables } from '../store/features/storeReplay.js';
 import { importFile, type ImportReport } from '../store/ingest/importFile.js';
 import { EventLog } from '../store/log/eventLog.js';
 import type { SourceLog } from '../store/log/sourceLog.js';
@@ -29,6 +30,8 @@ export interface ReplayOptions {
   out?: string;
   /** Import source files again even when unchanged. */
   reimport?: boolean;
+  /** Also put the tables into the feature store, `<data_dir>/store`, replacing them there (default true). */
+  store?: boolean;
   registry?: FeatureRegistry;
   onProgress?: (p: ReplayProgress) => void;
 }
@@ -96,6 +99,8 @@ export async function openSources(
 /**
  * Replay a feature set over its recorded events: import the sources' files into the event log
  * (once), run every pipeline in event-time order, and write one Arrow IPC file per output table.
+ * The tables also go into the feature store in `<data_dir>/store` (src/store/features), which the
+ * online endpoints serve; `store: false` skips that.
  *
  * @example
  * const summary = await replay(loadConfig('configs/payments.yaml'));
@@ -146,6 +151,7 @@ export async function replay(config: FeatureSetConfig, opts: ReplayOptions = {})
 
   const out = opts.out ?? join(config.dataDir, 'features');
   const tables = await writeTables(compiled, collected, out, opts.onProgress, started);
+  if (opts.store !== false) await storeReplayTables(join(config.dataDir, 'store'), compiled, collected);
   await deadLetters.close();
   return {
     name: config.name,

@@ -1,10 +1,18 @@
+import type { Dictionary } from '../data/dictionary.js';
 import type { Checkpointable } from '../runtime/state.js';
-import { OPS, type OpName } from './catalog.js';
+import { histogramResult } from './accumulator.js';
+import { OPS, opWidth, percentilesOf, quantileRank, type OpName, type OpSpec } from './catalog.js';
+import { centralFromPowerSums, kurtosisFrom, skewFrom } from './moments.js';
 import { MonotonicDeque } from './monotonicDeque.js';
+import { SortedMultiset } from './sortedMultiset.js';
+import { ValueCodes } from './windowRows.js';
 
-/** One output of a sliding aggregation: `op` over the last `size` ms (Infinity: all history). */
-export interface SlidingOutputSpec {
-  op: OpName;
+/**
+ * One output of a sliding aggregation: `op` (with its parameters) over the last `size` ms
+ * (Infinity: all history). An op with several columns (first_k, histogram...) gives that many
+ * consecutive results.
+ */
+export interface SlidingOutputSpec extends OpSpec {
   size: number;
 }
 
@@ -36,6 +44,18 @@ export class SlidingAggregator implements Checkpointable {
   private readonly needsMin: boolean;
   private readonly needsMax: boolean;
   private readonly needsDistinct: boolean;
+  /** top_k, bottom_k, approx_percentile: a sorted multiset of each window's values. */
+  private readonly needsSorted: boolean;
+  /** skew, kurtosis: power sums to the fourth, in their own shift. */
+  private readonly needsMoments: boolean;
+  /** Columns per output, and where each output's first column is among the results. */
+  private readonly widths: Int32Array;
+  private readonly colStart: Int32Array;
+  private readonly columnCount: number;
+  private readonly valueCodes: (ValueCodes | undefined)[];
+  /** The percentiles of each approx_percentile output. */
+  private readonly quantiles: number[][];
+  private dictionary: Dictionary | undefined;
 
   private capacity = 0;
   // Per key.
@@ -52,6 +72,17 @@ export class SlidingAggregator implements Checkpointable {
   private mins: MonotonicDeque[][];
   private maxs: MonotonicDeque[][];
   private distinct: Map<number, number>[][];
+  private sorted: SortedMultiset[][];
+  // Per window, per key, for skew and kurtosis: the shift, Σx..Σx⁴ of the shifted values, how many
+  // values left since the sums were last recomputed from the ring, and the largest Σx² and Σx⁴ since.
+  private mShift: Float64Array[];
+  private p1: Float64Array[];
+  private p2: Float64Array[];
+  private p3: Float64Array[];
+  private p4: Float64Array[];
+  private churn: Float64Array[];
+  private peak2: Float64Array[];
+  private peak4: Float64Array[];
 
   constructor(
     readonly outputs: readonly SlidingOutputSpec[],
@@ -64,7 +95,19 @@ export class SlidingAggregator implements Checkpointable {
     this.needsValues = outputs.some((o) => o.op !== 'count');
     this.needsMin = outputs.some((o) => o.op === 'min');
     this.needsMax = outputs.some((o) => o.op === 'max');
-    this.needsDistinct = outputs.some((o) => o.op === 'count_distinct');
+    this.needsDistinct = outputs.some((o) => o.op === 'count_distinct' || o.op === 'histogram' || o.op === 'approx_count_distinct');
+    this.needsSorted = outputs.some((o) => o.op === 'top_k' || o.op === 'bottom_k' || o.op === 'approx_percentile');
+    this.needsMoments = outputs.some((o) => o.op === 'skew' || o.op === 'kurtosis');
+    this.widths = Int32Array.from(outputs, (o) => opWidth(o));
+    this.colStart = new Int32Array(outputs.length);
+    let col = 0;
+    for (let o = 0; o < outputs.length; o++) {
+      this.colStart[o] = col;
+      col += this.widths[o]!;
+    }
+    this.columnCount = col;
+    this.valueCodes = outputs.map((o) => (o.op === 'histogram' && o.values !== undefined ? new ValueCodes(o.values) : undefined));
+    this.quantiles = outputs.map((o) => percentilesOf(o));
     const w = this.windows.length;
     this.head = Array.from({ length: w }, () => new Float64Array(0));
     this.count = Array.from({ length: w }, () => new Float64Array(0));
@@ -73,6 +116,21 @@ export class SlidingAggregator implements Checkpointable {
     this.mins = Array.from({ length: w }, () => []);
     this.maxs = Array.from({ length: w }, () => []);
     this.distinct = Array.from({ length: w }, () => []);
+    this.sorted = Array.from({ length: w }, () => []);
+    const perWindow = () => Array.from({ length: this.needsMoments ? w : 0 }, () => new Float64Array(0));
+    this.mShift = perWindow();
+    this.p1 = perWindow();
+    this.p2 = perWindow();
+    this.p3 = perWindow();
+    this.p4 = perWindow();
+    this.churn = perWindow();
+    this.peak2 = perWindow();
+    this.peak4 = perWindow();
+  }
+
+  /** The value column's dictionary, when it is dictionary-encoded (histogram values are looked up in it). */
+  setValueDictionary(d: Dictionary | undefined): void {
+    this.dictionary = d;
   }
 
   /** Make room for key codes below `keys`. */
@@ -92,6 +150,16 @@ export class SlidingAggregator implements Checkpointable {
       this.count[j] = grow(this.count[j]!);
       this.sum[j] = grow(this.sum[j]!);
       this.squares[j] = grow(this.squares[j]!);
+      if (this.needsMoments) {
+        this.mShift[j] = grow(this.mShift[j]!);
+        this.p1[j] = grow(this.p1[j]!);
+        this.p2[j] = grow(this.p2[j]!);
+        this.p3[j] = grow(this.p3[j]!);
+        this.p4[j] = grow(this.p4[j]!);
+        this.churn[j] = grow(this.churn[j]!);
+        this.peak2[j] = grow(this.peak2[j]!);
+        this.peak4[j] = grow(this.peak4[j]!);
+      }
     }
     for (let k = this.capacity; k < cap; k++) {
       this.ringTime.push(new Float64Array(0));
@@ -114,7 +182,7 @@ export class SlidingAggregator implements Checkpointable {
   ): SlidingResult[] {
     const n = time.length;
     this.ensureKeys(keyCount);
-    const results: SlidingResult[] = this.outputs.map(() => ({ values: new Float64Array(n) }));
+    const results: SlidingResult[] = Array.from({ length: this.columnCount }, () => ({ values: new Float64Array(n) }));
     for (let i = 0; i < n; ) {
       const t = time[i]!;
       let j = i + 1;
@@ -157,8 +225,93 @@ export class SlidingAggregator implements Checkpointable {
         const m = this.counter(w, k);
         m.set(v, (m.get(v) ?? 0) + 1);
       }
+      if (this.needsSorted && v === v) this.multiset(w, k).insert(v);
+      if (this.needsMoments) this.addMoments(w, k, v);
     }
     this.end[k] = ++e;
+  }
+
+  private multiset(w: number, k: number): SortedMultiset {
+    let m = this.sorted[w]![k];
+    if (m === undefined) {
+      m = new SortedMultiset();
+      this.sorted[w]![k] = m;
+    }
+    return m;
+  }
+
+  /** Add `v` to window w's power sums (count[w] already includes it). The first value of an empty window becomes the shift. */
+  private addMoments(w: number, k: number, v: number): void {
+    if (this.count[w]![k] === 1) this.mShift[w]![k] = v;
+    const x = v - this.mShift[w]![k]!;
+    const x2 = x * x;
+    this.p1[w]![k]! += x;
+    const p2 = (this.p2[w]![k]! += x2);
+    this.p3[w]![k]! += x2 * x;
+    const p4 = (this.p4[w]![k]! += x2 * x2);
+    if (p2 > this.peak2[w]![k]!) this.peak2[w]![k] = p2;
+    if (p4 > this.peak4[w]![k]!) this.peak4[w]![k] = p4;
+  }
+
+  /**
+   * Recompute window w's power sums from the ring, shifted by the window's value nearest its mean:
+   * exact zeros for a window of equal values, and no cancellation to speak of otherwise.
+   */
+  private recentre(w: number, k: number): void {
+    const from = this.head[w]![k]!;
+    const to = this.end[k]!;
+    let mean = 0;
+    for (let p = from; p < to; p++) mean += this.valueAt(k, p);
+    mean /= to - from;
+    let shift = this.valueAt(k, from);
+    for (let p = from; p < to; p++) {
+      const v = this.valueAt(k, p);
+      if (Math.abs(v - mean) < Math.abs(shift - mean)) shift = v;
+    }
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
+    for (let p = from; p < to; p++) {
+      const x = this.valueAt(k, p) - shift;
+      const x2 = x * x;
+      s1 += x;
+      s2 += x2;
+      s3 += x2 * x;
+      s4 += x2 * x2;
+    }
+    this.mShift[w]![k] = shift;
+    this.p1[w]![k] = s1;
+    this.p2[w]![k] = s2;
+    this.p3[w]![k] = s3;
+    this.p4[w]![k] = s4;
+    this.churn[w]![k] = 0;
+    this.peak2[w]![k] = s2;
+    this.peak4[w]![k] = s4;
+  }
+
+  /**
+   * Central sums of window w. The running power sums are recomputed from the ring first when:
+   * - as many values have left the window as it holds (rounding from removals never builds up;
+   *   amortised O(1) a value);
+   * - Σx² or Σx⁴ fell below 1e-7 of its largest value since (a big value came and went: what is
+   *   left is below the rounding of what was there);
+   * - the mean has drifted more than 10 standard deviations from the shift (the sums would cancel).
+   */
+  private centralSums(w: number, k: number, n: number): { M2: number; M3: number; M4: number } {
+    let c = centralFromPowerSums(n, this.p1[w]![k]!, this.p2[w]![k]!, this.p3[w]![k]!, this.p4[w]![k]!);
+    const p2 = this.p2[w]![k]!;
+    const p4 = this.p4[w]![k]!;
+    if (
+      this.churn[w]![k]! > n + 16 ||
+      (p2 > 0 && !(c.M2 > 0.01 * p2)) ||
+      !(p2 >= 1e-7 * this.peak2[w]![k]!) ||
+      !(p4 >= 1e-7 * this.peak4[w]![k]!)
+    ) {
+      this.recentre(w, k);
+      c = centralFromPowerSums(n, this.p1[w]![k]!, this.p2[w]![k]!, this.p3[w]![k]!, this.p4[w]![k]!);
+    }
+    return c;
   }
 
   private valueAt(k: number, pos: number): number {
@@ -230,6 +383,16 @@ export class SlidingAggregator implements Checkpointable {
               if (c === 0) m.delete(v);
               else m.set(v, c);
             }
+            if (this.needsSorted && v === v) this.sorted[w]![k]!.remove(v);
+            if (this.needsMoments) {
+              const y = v - this.mShift[w]![k]!;
+              const y2 = y * y;
+              this.p1[w]![k]! -= y;
+              this.p2[w]![k]! -= y2;
+              this.p3[w]![k]! -= y2 * y;
+              this.p4[w]![k]! -= y2 * y2;
+              this.churn[w]![k]!++;
+            }
           }
           h++;
         } while (h < e && ring[h & mask]! < lower);
@@ -237,6 +400,15 @@ export class SlidingAggregator implements Checkpointable {
         if (count[k] === 0) {
           sum[k] = 0;
           squares[k] = 0;
+          if (this.needsMoments) {
+            this.p1[w]![k] = 0;
+            this.p2[w]![k] = 0;
+            this.p3[w]![k] = 0;
+            this.p4[w]![k] = 0;
+            this.churn[w]![k] = 0;
+            this.peak2[w]![k] = 0;
+            this.peak4[w]![k] = 0;
+          }
         }
         this.head[w]![k] = h;
         if (this.needsMin) this.mins[w]![k]?.evictBefore(h);
@@ -245,8 +417,68 @@ export class SlidingAggregator implements Checkpointable {
     }
     // The longest window's head is the oldest event anyone still needs.
     this.start[k] = this.head[this.windows.length - 1]![k]!;
-    for (let o = 0; o < results.length; o++) this.write(o, k, r, results[o]!);
+    for (let o = 0; o < this.outputs.length; o++) {
+      if (this.widths[o] === 1) this.write(o, k, r, results[this.colStart[o]!]!);
+      else this.writeWide(o, k, r, results);
+    }
   }
+
+  /** An op with several columns: first_k, last_k, top_k, bottom_k, histogram, percentiles. */
+  private writeWide(o: number, k: number, r: number, results: SlidingResult[]): void {
+    const w = this.outWindow[o]!;
+    const n = this.count[w]![k]!;
+    const width = this.widths[o]!;
+    const at = this.colStart[o]!;
+    if (n === 0) {
+      const d = this.defaults[o] ?? OPS[this.outOp[o]!].empty;
+      for (let j = 0; j < width; j++) {
+        if (d === null) setNull(results[at + j]!, r);
+        else results[at + j]!.values[r] = d;
+      }
+      return;
+    }
+    for (let j = 0; j < width; j++) {
+      const v = this.wideValue(o, w, k, n, j);
+      if (v === null) setNull(results[at + j]!, r);
+      else results[at + j]!.values[r] = v;
+    }
+  }
+
+  /** Column j of output o, for key k in window w holding n values. */
+  private wideValue(o: number, w: number, k: number, n: number, j: number): number | null {
+    const spec = this.outputs[o]!;
+    const head = this.head[w]![k]!;
+    const end = this.end[k]!;
+    switch (spec.op) {
+      case 'first_k':
+        return j < n ? this.valueAt(k, head + j) : null;
+      case 'last_k':
+        return j < n ? this.valueAt(k, end - 1 - j) : null;
+      case 'top_k': {
+        const m = this.sorted[w]![k];
+        return m !== undefined && j < m.size ? m.at(m.size - 1 - j) : null;
+      }
+      case 'bottom_k': {
+        const m = this.sorted[w]![k];
+        return m !== undefined && j < m.size ? m.at(j) : null;
+      }
+      case 'approx_percentile': {
+        const m = this.sorted[w]![k];
+        return m !== undefined && m.size > 0 ? m.at(quantileRank(this.quantiles[o]![j]!, m.size)) : null;
+      }
+      case 'histogram': {
+        // Computed whole for column 0 and kept for the others of the same read.
+        if (j === 0) {
+          this.histogramRow = histogramResult(spec, this.distinct[w]![k]!, n, this.valueCodes[o]?.resolve(this.dictionary) ?? []);
+        }
+        return this.histogramRow[j]!;
+      }
+      default:
+        throw new Error(`op ${spec.op} is not a multi-column op`);
+    }
+  }
+
+  private histogramRow: number[] = [];
 
   private write(o: number, k: number, r: number, out: SlidingResult): void {
     const w = this.outWindow[o]!;
@@ -294,8 +526,29 @@ export class SlidingAggregator implements Checkpointable {
         out.values[r] = this.valueAt(k, this.end[k]! - 1);
         return;
       case 'count_distinct':
+      case 'approx_count_distinct':
+        // Sliding windows hold their events anyway: the distinct count is exact (within any bound).
         out.values[r] = this.distinct[w]![k]!.size;
         return;
+      case 'approx_percentile': {
+        const m = this.sorted[w]![k];
+        if (m === undefined || m.size === 0) setNull(out, r);
+        else out.values[r] = m.at(quantileRank(this.quantiles[o]![0]!, m.size));
+        return;
+      }
+      case 'skew':
+      case 'kurtosis': {
+        const c = this.centralSums(w, k, n);
+        const v = op === 'skew' ? skewFrom(n, c.M2, c.M3) : kurtosisFrom(n, c.M2, c.M4);
+        if (v === null) setNull(out, r);
+        else out.values[r] = v;
+        return;
+      }
+      default: {
+        const v = this.wideValue(o, w, k, n, 0);
+        if (v === null) setNull(out, r);
+        else out.values[r] = v;
+      }
     }
   }
 
@@ -325,6 +578,18 @@ export class SlidingAggregator implements Checkpointable {
       count: this.count.map((a) => a.slice(0, keys)),
       sum: this.sum.map((a) => a.slice(0, keys)),
       squares: this.squares.map((a) => a.slice(0, keys)),
+      ...(this.needsMoments && {
+        moments: {
+          shift: this.mShift.map((a) => a.slice(0, keys)),
+          p1: this.p1.map((a) => a.slice(0, keys)),
+          p2: this.p2.map((a) => a.slice(0, keys)),
+          p3: this.p3.map((a) => a.slice(0, keys)),
+          p4: this.p4.map((a) => a.slice(0, keys)),
+          churn: this.churn.map((a) => a.slice(0, keys)),
+          peak2: this.peak2.map((a) => a.slice(0, keys)),
+          peak4: this.peak4.map((a) => a.slice(0, keys)),
+        },
+      }),
     };
   }
 
@@ -346,6 +611,21 @@ export class SlidingAggregator implements Checkpointable {
       this.mins[w] = [];
       this.maxs[w] = [];
       this.distinct[w] = [];
+      this.sorted[w] = [];
+      if (this.needsMoments) {
+        const m = s.moments;
+        // A checkpoint taken without skew/kurtosis: start the sums from the ring.
+        if (m !== undefined) {
+          this.mShift[w]!.set(m.shift[w]!);
+          this.p1[w]!.set(m.p1[w]!);
+          this.p2[w]!.set(m.p2[w]!);
+          this.p3[w]!.set(m.p3[w]!);
+          this.p4[w]!.set(m.p4[w]!);
+          this.churn[w]!.set(m.churn[w]!);
+          this.peak2[w]!.set(m.peak2[w]!);
+          this.peak4[w]!.set(m.peak4[w]!);
+        }
+      }
     }
     for (let k = 0; k < s.keys; k++) {
       const { time, value } = s.rings[k]!;
@@ -371,7 +651,9 @@ export class SlidingAggregator implements Checkpointable {
             const m = this.counter(w, k);
             m.set(val, (m.get(val) ?? 0) + 1);
           }
+          if (this.needsSorted && val === val) this.multiset(w, k).insert(val);
         }
+        if (this.needsMoments && s.moments === undefined && s.end[k]! > s.head[w]![k]!) this.recentre(w, k);
       }
     }
   }
@@ -389,6 +671,16 @@ export class SlidingAggregator implements Checkpointable {
       count: Float64Array[];
       sum: Float64Array[];
       squares: Float64Array[];
+      moments?: {
+        shift: Float64Array[];
+        p1: Float64Array[];
+        p2: Float64Array[];
+        p3: Float64Array[];
+        p4: Float64Array[];
+        churn: Float64Array[];
+        peak2: Float64Array[];
+        peak4: Float64Array[];
+      };
     };
   }
 }

@@ -218,7 +218,7 @@ export function compileFeatureSet(config: FeatureSetConfig, registry: FeatureReg
     const homes = Object.keys(tableScope).filter((s) => expression.identifiers.every((id) => id in tableScope[s]!));
     if (homes.length === 0) {
       // Mixing sources: only feature columns can meet (raw columns exist only on their own events).
-      const all = Object.values(tableScope).flatMap((sc) => Object.keys(sc));
+      const all = [...new Set([...Object.values(tableScope).flatMap((sc) => Object.keys(sc)), ...Object.keys(featureScope)])];
       const missing = expression.identifiers.filter((id) => !all.includes(id));
       const raw = expression.identifiers.filter((id) => !(id in featureScope));
       const message = missing.length > 0

@@ -2,7 +2,7 @@ import { pipe } from 'rxjs';
 import { z } from 'zod';
 import { defineFeature } from '../../sdk/defineFeature.js';
 import { windowLabel } from '../../sdk/config/featureColumns.js';
-import { OP_NAMES } from '../aggregations/catalog.js';
+import { MAX_K, OP_NAMES, opNameOf, opParam, opOutputParts, opSpec, type OpName, type OpRef } from '../aggregations/catalog.js';
 import { keyBy } from '../operators/keyBy.js';
 import { sessionAggregate } from '../operators/sessionAggregate.js';
 import { slidingAggregate } from '../operators/slidingAggregate.js';
@@ -15,9 +15,37 @@ const windowSpec = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('session'), gap: z.number().positive() }),
 ]);
 
+const opName = z.enum(OP_NAMES as [string, ...string[]]);
+const quantile = z.number().min(0).max(1);
+
+/** An op with its parameters; each op takes exactly the parameters it needs. */
+const opWithParams = z
+  .strictObject({
+    op: opName,
+    k: z.number().int().min(1).max(MAX_K).optional().describe('first_k, last_k, top_k, bottom_k: how many values'),
+    percentile: quantile.optional().describe('approx_percentile: one percentile in [0, 1]'),
+    percentiles: z.array(quantile).min(1).optional().describe('approx_percentile: several, a column each'),
+    values: z.array(z.union([z.string(), z.number()])).optional().describe('histogram: a column per value, plus ___other__'),
+    top: z.number().int().min(1).max(MAX_K).optional().describe('histogram: the largest counts, plus ___other__'),
+  })
+  .superRefine((s, ctx) => {
+    const param = opParam(s.op as OpName);
+    const given = (['k', 'percentile', 'percentiles', 'values', 'top'] as const).filter((p) => s[p] !== undefined);
+    const allowed = param === 'k' ? ['k'] : param === 'percentile' ? ['percentile', 'percentiles'] : param === 'histogram' ? ['values', 'top'] : [];
+    for (const p of given) if (!allowed.includes(p)) ctx.addIssue({ code: 'custom', path: [p], message: `op ${s.op} takes no ${p}` });
+    if (param === 'k' && s.k === undefined) ctx.addIssue({ code: 'custom', path: ['k'], message: `op ${s.op} needs k` });
+    if (param !== undefined && param !== 'k' && given.filter((p) => allowed.includes(p)).length !== 1) {
+      ctx.addIssue({ code: 'custom', path: [], message: `op ${s.op} needs exactly one of ${allowed.join(' or ')}` });
+    }
+  });
+
 export const aggregateParams = z
   .strictObject({
-    ops: z.array(z.enum(OP_NAMES as [string, ...string[]])).min(1).describe('aggregations to compute'),
+    ops: z
+      .array(z.union([opName, opWithParams]))
+      .min(1)
+      .refine((ops) => ops.every((o) => typeof o !== 'string' || opParam(o as OpName) === undefined), 'an op with parameters (first_k, histogram...) is written as { op, k } etc.')
+      .describe('aggregations to compute: a name, or { op, ...params } for first_k, last_k, top_k, bottom_k, histogram, approx_percentile'),
     opsListed: z.boolean().default(false).describe('suffix columns with the op'),
     column: z.string().optional().describe('value column; none to count events'),
     windows: z.array(windowSpec).min(1).describe('one non-sliding window, or sliding windows'),
@@ -30,9 +58,14 @@ export const aggregateParams = z
 
 export type AggregateParams = z.infer<typeof aggregateParams>;
 
-function outputNames(p: AggregateParams): { name: string; op: string; window: AggregateParams['windows'][number] }[] {
+/** One output op per (window, op), with the names of its columns (relative to the feature's name). */
+function outputNames(p: AggregateParams): { names: string[]; op: OpRef; window: AggregateParams['windows'][number] }[] {
   return p.windows.flatMap((window) =>
-    p.ops.map((op) => ({ name: [p.opsListed ? op : '', p.windowsListed ? windowLabel(window) : ''].filter(Boolean).join('_'), op, window })),
+    (p.ops as OpRef[]).map((op) => ({
+      names: opOutputParts(op).map((part) => [p.opsListed ? opNameOf(op) : '', part, p.windowsListed ? windowLabel(window) : ''].filter(Boolean).join('_')),
+      op,
+      window,
+    })),
   );
 }
 
@@ -44,16 +77,22 @@ function outputNames(p: AggregateParams): { name: string; op: string; window: Ag
 export const aggregate = defineFeature<AggregateParams>({
   name: 'aggregate',
   version: 1,
-  doc: 'Aggregations (count, sum, mean, variance, std, min, max, first, last, count_distinct) of a column per key in sliding, tumbling, hopping or session windows.',
+  doc: `Aggregations (${OP_NAMES.join(', ')}) of a column per key in sliding, tumbling, hopping or session windows.`,
   kind: (p) => (p.windows[0]!.type === 'sliding' ? 'pointInTime' : 'windowed'),
   params: aggregateParams,
   inputs: (p) => [p.column, p.by].filter((c): c is string => c !== undefined),
-  outputs: (p) => outputNames(p).map((o) => ({ name: o.name, type: 'float64' as const, doc: `${o.op} over ${windowLabel(o.window)}` })),
+  outputs: (p) =>
+    outputNames(p).flatMap((o) => o.names.map((name) => ({ name, type: 'float64' as const, doc: `${opNameOf(o.op)} over ${windowLabel(o.window)}` }))),
   build(p, ctx) {
     const keys = keyBy(ctx.step('keys'), p.by === undefined ? ctx.key : [...ctx.key, p.by]);
     const where = p.where === undefined ? undefined : ctx.predicate(p.where);
     const common = { ...(p.column !== undefined && { valueColumn: p.column }), ...(where && { where }) };
-    const named = outputNames(p).map((o, i) => ({ ...o, column: ctx.columns[i]! }));
+    let at = 0;
+    const named = outputNames(p).map((o) => {
+      const columns = ctx.columns.slice(at, at + o.names.length);
+      at += o.names.length;
+      return { ...opSpec(o.op), window: o.window, column: columns[0]!, columns };
+    });
     const first = p.windows[0]!;
     const withDefault = <T>(o: T) => ({ ...o, ...(p.default !== undefined && { default: p.default }) });
     if (first.type === 'sliding') {
@@ -62,11 +101,11 @@ export const aggregate = defineFeature<AggregateParams>({
         slidingAggregate(ctx.step('sliding'), {
           ...common,
           inclusive: first.inclusive,
-          outputs: named.map((o) => withDefault({ column: o.column, op: o.op as never, size: (o.window as { size: number }).size })),
+          outputs: named.map(({ window, ...o }) => withDefault({ ...o, size: (window as { size: number }).size })),
         }),
       );
     }
-    const outputs = named.map((o) => withDefault({ column: o.column, op: o.op as never }));
+    const outputs = named.map(({ window: _window, ...o }) => withDefault(o));
     const lateness = ctx.source.lateness;
     if (first.type === 'session') return pipe(keys, sessionAggregate(ctx.step('sessions'), { ...common, gap: first.gap, lateness, outputs }));
     const every = first.type === 'hopping' ? first.every : first.size;

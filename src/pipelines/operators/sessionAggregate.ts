@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import { Accumulator } from '../aggregations/accumulator.js';
+import { Accumulator, accumulatorShape, type AccumulatorShape } from '../aggregations/accumulator.js';
 import { WindowRows, type WindowOutputSpec } from '../aggregations/windowRows.js';
 import type { Batch } from '../data/batch.js';
 import type { KeySpace } from '../data/keySpace.js';
@@ -45,14 +45,14 @@ class Sessions implements StepState<KeyedBatch, Batch> {
   private closedUpTo = -Infinity;
   private keySpace: KeySpace | undefined;
   private readonly rows: WindowRows;
-  private readonly distinct: boolean;
+  private readonly shape: AccumulatorShape;
 
   constructor(
     private readonly ctx: StepContext,
     private readonly opts: SessionAggregateOptions,
   ) {
     this.rows = new WindowRows(opts.outputs);
-    this.distinct = opts.outputs.some((o) => o.op === 'count_distinct');
+    this.shape = accumulatorShape(opts.outputs);
   }
 
   push(b: KeyedBatch): Batch | undefined {
@@ -62,6 +62,7 @@ class Sessions implements StepState<KeyedBatch, Batch> {
     const col = valueColumn === undefined || b.length === 0 ? undefined : b.columns[valueColumn];
     if (valueColumn !== undefined && b.length > 0 && col === undefined) throw new Error(`column "${valueColumn}" is not in the batch`);
     const values = col === undefined ? undefined : numericValues(col);
+    if (col !== undefined) this.rows.setValueDictionary(col.type === 'dictionary' ? col.dictionary : undefined);
     const mask = b.length === 0 ? undefined : this.opts.where?.(b);
     for (let i = 0; i < b.length; i++) {
       const t = b.time[i]!;
@@ -84,7 +85,7 @@ class Sessions implements StepState<KeyedBatch, Batch> {
           this.ctx.reject({ time: t, ...offset, reason: `late: its session would already have closed (watermark ${this.closedUpTo})` });
           continue;
         }
-        const acc = new Accumulator(this.distinct);
+        const acc = new Accumulator(this.shape);
         acc.add(t, v);
         sessions.push({ start: t, last: t, acc });
         sessions.sort((a, c) => a.start - c.start);
@@ -141,6 +142,7 @@ class Sessions implements StepState<KeyedBatch, Batch> {
     return {
       maxTime: this.maxTime,
       closedUpTo: this.closedUpTo,
+      valueCodes: this.rows.snapshot(),
       open: [...this.open].map(([k, ss]) => [k, ss.map((s) => ({ start: s.start, last: s.last, acc: s.acc.toJSON() }))]),
     };
   }
@@ -149,6 +151,7 @@ class Sessions implements StepState<KeyedBatch, Batch> {
     const snap = snapshot as { maxTime: number; closedUpTo: number; open: [number, { start: number; last: number; acc: unknown }[]][] };
     this.maxTime = snap.maxTime;
     this.closedUpTo = snap.closedUpTo;
+    this.rows.restore((snap as { valueCodes?: (number[] | null)[] }).valueCodes);
     this.open = new Map(snap.open.map(([k, ss]) => [k, ss.map((s) => ({ start: s.start, last: s.last, acc: Accumulator.fromJSON(s.acc) }))]));
     this.nextEnd = Math.min(Infinity, ...[...this.open.values()].flat().map((s) => s.last + this.opts.gap));
   }

@@ -1,5 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import { SlidingAggregator, type SlidingOutputSpec } from '../aggregations/slidingAggregator.js';
+import { outputColumnNames } from '../aggregations/windowRows.js';
 import type { Batch } from '../data/batch.js';
 import type { Column } from '../data/column.js';
 import type { StepContext } from '../runtime/context.js';
@@ -7,8 +8,11 @@ import type { KeyedBatch } from './keyBy.js';
 import { statefulOperator, type StepState } from './statefulOperator.js';
 
 export interface SlidingAggregateOptions {
-  /** Output column name, op and window size (ms; Infinity for all history) of each result. */
-  outputs: readonly (SlidingOutputSpec & { column: string; default?: number })[];
+  /**
+   * Output column name, op (with its parameters) and window size (ms; Infinity for all history) of
+   * each result. An op with several columns names them in `columns` (default: `column_<part>`).
+   */
+  outputs: readonly (SlidingOutputSpec & { column: string; columns?: readonly string[]; default?: number })[];
   /** The value column; omit when only counting events. */
   valueColumn?: string;
   /** Read [t - w, t] instead of [t - w, t). */
@@ -34,8 +38,11 @@ export function slidingAggregate(ctx: StepContext, opts: SlidingAggregateOptions
 
 class SlidingState implements StepState<KeyedBatch, Batch> {
   private readonly agg: SlidingAggregator;
+  /** Result columns in order: each output's column names. */
+  private readonly names: string[];
   constructor(private readonly opts: SlidingAggregateOptions) {
     this.agg = new SlidingAggregator(opts.outputs, opts.inclusive ?? false, opts.outputs.map((o) => o.default));
+    this.names = opts.outputs.flatMap(outputColumnNames);
   }
 
   push(b: KeyedBatch): Batch {
@@ -46,6 +53,7 @@ class SlidingState implements StepState<KeyedBatch, Batch> {
       const col = b.columns[valueColumn];
       if (col === undefined) throw new Error(`column "${valueColumn}" is not in the batch`);
       values = numericValues(col);
+      this.agg.setValueDictionary(col.type === 'dictionary' ? col.dictionary : undefined);
       // A null value contributes nothing (SQL aggregates skip nulls).
       if (col.validity !== undefined) {
         contributes = contributes === undefined ? new Uint8Array(b.length).fill(1) : Uint8Array.from(contributes);
@@ -54,9 +62,9 @@ class SlidingState implements StepState<KeyedBatch, Batch> {
     }
     const results = this.agg.process(b.time, b.keys, values, contributes, b.keySpace.size);
     const columns: Record<string, Column> = {};
-    this.opts.outputs.forEach((o, i) => {
+    this.names.forEach((name, i) => {
       const r = results[i]!;
-      columns[o.column] = r.validity === undefined ? { type: 'float64', values: r.values } : { type: 'float64', values: r.values, validity: r.validity };
+      columns[name] = r.validity === undefined ? { type: 'float64', values: r.values } : { type: 'float64', values: r.values, validity: r.validity };
     });
     return { length: b.length, time: b.time, columns, ...(b.watermark !== undefined && { watermark: b.watermark }) };
   }

@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import { Accumulator } from '../aggregations/accumulator.js';
+import { Accumulator, accumulatorShape, type AccumulatorShape } from '../aggregations/accumulator.js';
 import { WindowRows, type WindowOutputSpec } from '../aggregations/windowRows.js';
 import type { Batch } from '../data/batch.js';
 import type { KeySpace } from '../data/keySpace.js';
@@ -45,7 +45,7 @@ export function windowAggregate(ctx: StepContext, opts: WindowAggregateOptions):
 class PanedWindows implements StepState<KeyedBatch, Batch> {
   private readonly pane: number;
   private readonly offset: number;
-  private readonly distinct: boolean;
+  private readonly shape: AccumulatorShape;
   /** Pane start -> key -> summary. */
   private panes = new Map<number, Map<number, Accumulator>>();
   /** Pane starts, ascending. */
@@ -63,7 +63,7 @@ class PanedWindows implements StepState<KeyedBatch, Batch> {
     if (opts.every > opts.size) throw new Error('a hopping window must advance by no more than its size');
     this.pane = gcd(opts.size, opts.every);
     this.offset = opts.offset ?? 0;
-    this.distinct = opts.outputs.some((o) => o.op === 'count_distinct');
+    this.shape = accumulatorShape(opts.outputs);
     this.rows = new WindowRows(opts.outputs);
   }
 
@@ -74,6 +74,7 @@ class PanedWindows implements StepState<KeyedBatch, Batch> {
     const col = valueColumn === undefined || b.length === 0 ? undefined : b.columns[valueColumn];
     if (valueColumn !== undefined && b.length > 0 && col === undefined) throw new Error(`column "${valueColumn}" is not in the batch`);
     const values = col === undefined ? undefined : numericValues(col);
+    if (col !== undefined) this.rows.setValueDictionary(col.type === 'dictionary' ? col.dictionary : undefined);
     const mask = b.length === 0 ? undefined : this.opts.where?.(b);
     for (let i = 0; i < b.length; i++) {
       const t = b.time[i]!;
@@ -101,7 +102,7 @@ class PanedWindows implements StepState<KeyedBatch, Batch> {
       }
       let acc = byKey.get(k);
       if (acc === undefined) {
-        acc = new Accumulator(this.distinct);
+        acc = new Accumulator(this.shape);
         byKey.set(k, acc);
       }
       acc.add(t, values === undefined ? 0 : values[i]!);
@@ -145,7 +146,7 @@ class PanedWindows implements StepState<KeyedBatch, Batch> {
         for (const [k, acc] of this.panes.get(p)!) {
           let m = merged.get(k);
           if (m === undefined) {
-            m = new Accumulator(this.distinct);
+            m = new Accumulator(this.shape);
             merged.set(k, m);
           }
           m.merge(acc);
@@ -163,6 +164,7 @@ class PanedWindows implements StepState<KeyedBatch, Batch> {
     return {
       maxTime: this.maxTime,
       closedUpTo: this.closedUpTo,
+      valueCodes: this.rows.snapshot(),
       panes: this.order.map((p) => [p, [...this.panes.get(p)!].map(([k, a]) => [k, a.toJSON()])]),
     };
   }
@@ -171,6 +173,7 @@ class PanedWindows implements StepState<KeyedBatch, Batch> {
     const snap = s as { maxTime: number; closedUpTo: number; panes: [number, [number, unknown][]][] };
     this.maxTime = snap.maxTime;
     this.closedUpTo = snap.closedUpTo;
+    this.rows.restore((snap as { valueCodes?: (number[] | null)[] }).valueCodes);
     this.order = snap.panes.map(([p]) => p);
     this.panes = new Map(snap.panes.map(([p, accs]) => [p, new Map(accs.map(([k, a]) => [k, Accumulator.fromJSON(a)]))]));
   }

@@ -1,3 +1,4 @@
+import { opNameOf, opOutputParts, type OpRef } from '../../pipelines/aggregations/catalog.js';
 import { formatDuration } from '../../pipelines/data/duration.js';
 import type { FeatureConfig, WindowSpec } from './types.js';
 
@@ -9,16 +10,21 @@ export function windowLabel(w: WindowSpec): string {
 }
 
 /**
- * The output columns of an aggregate feature, one per (op, window): `name`, plus `_<op>` when `ops`
- * was a list and `_<window>` when `windows` was a list. The rule depends on what was written, not on
- * how many there are, so adding a window never renames a column.
+ * The output columns of an aggregate feature, per (window, op, part): `name`, plus `_<op>` when
+ * `ops` was a list, plus the op's part for ops with several columns (`_1`.. for first_k, `_p90` for
+ * `percentiles`, `_<value>` and `___other__` for histogram), plus `_<window>` when `windows` was a
+ * list. The rule depends on what was written, not on how many there are, so adding a window never
+ * renames a column.
  */
 export function aggregateColumns(f: Extract<FeatureConfig, { kind: 'aggregate' }>): { column: string; op: string; window: WindowSpec }[] {
   const out: { column: string; op: string; window: WindowSpec }[] = [];
   for (const window of f.windows) {
-    for (const op of f.ops) {
-      const column = f.name + (f.opsListed ? `_${op}` : '') + (f.windowsListed ? `_${windowLabel(window)}` : '');
-      out.push({ column, op, window });
+    for (const ref of f.ops as OpRef[]) {
+      const op = opNameOf(ref);
+      for (const part of opOutputParts(ref)) {
+        const column = f.name + (f.opsListed ? `_${op}` : '') + (part === '' ? '' : `_${part}`) + (f.windowsListed ? `_${windowLabel(window)}` : '');
+        out.push({ column, op, window });
+      }
     }
   }
   return out;

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { isOpName, OP_NAMES, OPS, type OpName } from '../../pipelines/aggregations/catalog.js';
+import { isOpName, LABEL_OP_NAMES, MAX_K, OP_NAMES, opNameOf, opParam, OPS, OTHER_LABEL, percentileLabel, valueLabel, type OpName, type OpParams, type OpRef } from '../../pipelines/aggregations/catalog.js';
 import { parseDuration } from '../../pipelines/data/duration.js';
 import { ExpressionError, parseExpression } from '../../pipelines/expressions/index.js';
 import type { ConfigProblem } from './configError.js';
@@ -122,8 +122,11 @@ export function normalizeConfig(doc: LocatedDocument, ctx: Context): FeatureSetC
     if (!(f.spine in sources) && spineFeature === undefined) {
       problem([...path, 'spine'], `unknown spine "${f.spine}": name a source or a windowed feature${didYouMean(f.spine, [...Object.keys(sources), ...featureNames])}`);
     }
+    // A definition's outputs are known only once it is resolved: accept `<feature>_<output>` here.
+    const definitionPrefixes = features.filter((x) => x.kind === 'definition').map((x) => `${x.name}_`);
     f.features.forEach((name, j) => {
-      if (!knownColumns.includes(name)) problem([...path, 'features', j], `unknown feature "${name}"${didYouMean(name, knownColumns)}`);
+      if (knownColumns.includes(name) || definitionPrefixes.some((p) => name.startsWith(p))) return;
+      problem([...path, 'features', j], `unknown feature "${name}"${didYouMean(name, knownColumns)}`);
     });
     if (!raw.labels.some((l) => (l as { name?: unknown } | null)?.name === f.label)) {
       problem([...path, 'label'], `unknown label "${f.label}"${didYouMean(f.label, labels.map((l) => l.name))}`);
@@ -228,13 +231,19 @@ function normalizeFeature(
   if (f.column !== undefined && !(f.column in columns)) {
     problem([...path, 'column'], `unknown column "${f.column}" in source "${f.source}"${didYouMean(f.column, Object.keys(columns))}`);
   }
-  for (const op of ops) {
+  for (const ref of ops) {
+    const op = opNameOf(ref);
     const info = OPS[op];
     if (info.needsColumn && f.column === undefined) problem(path, `op "${op}" needs a column: add column: <name>`);
     const type = f.column === undefined ? undefined : columns[f.column];
     if (info.accepts === 'numeric' && type === 'string') {
       problem([...path, 'column'], `op "${op}" needs a numeric column, and "${f.column}" is a string`);
     }
+  }
+  if (f.values !== undefined && f.column !== undefined && f.column in columns && columns[f.column] !== 'string') {
+    f.values.forEach((v, i) => {
+      if (typeof v !== 'number') problem([...path, 'values', i], `"${v}" is not a number, and column "${f.column}" is numeric`);
+    });
   }
   if (f.by !== undefined && !(f.by in columns)) {
     problem([...path, 'by'], `unknown column "${f.by}" in source "${f.source}"${didYouMean(f.by, Object.keys(columns))}`);
@@ -298,6 +307,7 @@ function normalizeLabel(
   if (l === undefined) return undefined;
   const op = l.kind === 'event_within' ? 'count' : (l.op ?? 'count');
   if (!isOpName(op)) problem([...path, 'op'], `unknown op "${op}"${didYouMean(op, OP_NAMES)}`);
+  else if (!LABEL_OP_NAMES.includes(op)) problem([...path, 'op'], `op "${op}" is not available for labels; labels take ${LABEL_OP_NAMES.join(', ')}`);
   else if (OPS[op].needsColumn && l.column === undefined) problem(path, `op "${op}" needs a column: add column: <name>`);
   if (l.kind === 'event_within' && l.op !== undefined) problem([...path, 'op'], 'event_within counts events: it takes no op');
   if (l.kind !== 'next_period' && l.horizon === undefined) problem(path, `a ${l.kind} label needs a horizon, e.g. horizon: 5s`);
@@ -330,7 +340,7 @@ function normalizeLabel(
     source: l.source,
     key,
     kind: l.kind,
-    op: isOpName(op) ? op : 'count',
+    op: isOpName(op) && LABEL_OP_NAMES.includes(op) ? op : 'count',
     ...(l.column !== undefined && { column: l.column }),
     ...(horizon !== undefined && { horizon }),
     ...(period !== undefined && { period }),
@@ -343,7 +353,7 @@ function normalizeLabel(
   };
 }
 
-function normalizeOps(f: RawAggregateFeature, path: ConfigPath, problem: (p: ConfigPath, m: string) => void): OpName[] {
+function normalizeOps(f: RawAggregateFeature, path: ConfigPath, problem: (p: ConfigPath, m: string) => void): OpRef[] {
   if (f.op !== undefined && f.ops !== undefined) problem(path, 'give op or ops, not both');
   if (f.op === undefined && f.ops === undefined) {
     problem(path, 'a feature needs op (an aggregation), ops, definition or expr');
@@ -355,7 +365,102 @@ function normalizeOps(f: RawAggregateFeature, path: ConfigPath, problem: (p: Con
     if (isOpName(op)) ops.push(op);
     else problem(f.ops ? [...path, 'ops', i] : [...path, 'op'], `unknown op "${op}"${didYouMean(op, OP_NAMES)}; ops are ${OP_NAMES.join(', ')}`);
   });
-  return ops;
+  const params = normalizeOpParams(f, ops, path, problem);
+  // Ops without parameters stay bare names, so that their features keep their identity.
+  return ops.map((op) => (opParam(op) === undefined ? op : { op, ...params[opParam(op)!] }));
+}
+
+/** Most histogram values (each a column). */
+const MAX_HISTOGRAM_VALUES = 1000;
+
+/**
+ * Check the op parameters written next to `op:`/`ops:` (k, percentile(s), values, top): each must
+ * belong to an op of the feature, and each op that needs one must have it. Returns the params of
+ * each kind of op.
+ */
+function normalizeOpParams(
+  f: RawAggregateFeature,
+  ops: readonly OpName[],
+  path: ConfigPath,
+  problem: (p: ConfigPath, m: string) => void,
+): Record<'k' | 'percentile' | 'histogram', OpParams> {
+  const using = (param: 'k' | 'percentile' | 'histogram') => ops.filter((op) => opParam(op) === param);
+  const notFor = (key: string, param: 'k' | 'percentile' | 'histogram') => {
+    const owners = OP_NAMES.filter((op) => opParam(op) === param);
+    problem([...path, key], `${key} is a parameter of ${owners.join(', ')}, and this feature has none of them`);
+  };
+  const whole = (x: number, key: ConfigPath, what: string, max: number): boolean => {
+    if (Number.isInteger(x) && x >= 1 && x <= max) return true;
+    problem(key, `${what} must be a whole number from 1 to ${max}, not ${x}`);
+    return false;
+  };
+  const out: Record<'k' | 'percentile' | 'histogram', OpParams> = { k: {}, percentile: {}, histogram: {} };
+
+  // k
+  const kOps = using('k');
+  if (f.k !== undefined) {
+    if (kOps.length === 0) notFor('k', 'k');
+    else if (whole(f.k, [...path, 'k'], 'k', MAX_K)) out.k.k = f.k;
+  } else if (kOps.length > 0) problem(path, `op "${kOps[0]}" needs k: add k: <how many values>, e.g. k: 3`);
+
+  // percentile / percentiles
+  const pOps = using('percentile');
+  const inRange = (q: number, key: ConfigPath): boolean => {
+    if (q >= 0 && q <= 1) return true;
+    problem(key, `a percentile is a fraction from 0 to 1 (0.9, not 90), not ${q}`);
+    return false;
+  };
+  if (f.percentile !== undefined && f.percentiles !== undefined) problem([...path, 'percentiles'], 'give percentile or percentiles, not both');
+  else if (f.percentile !== undefined || f.percentiles !== undefined) {
+    const key = f.percentile !== undefined ? 'percentile' : 'percentiles';
+    if (pOps.length === 0) notFor(key, 'percentile');
+    else if (f.percentile !== undefined) {
+      if (inRange(f.percentile, [...path, 'percentile'])) out.percentile.percentile = f.percentile;
+    } else {
+      const seen = new Map<string, number>();
+      let ok = true;
+      f.percentiles!.forEach((q, i) => {
+        if (!inRange(q, [...path, 'percentiles', i])) ok = false;
+        else if (seen.has(percentileLabel(q))) {
+          problem([...path, 'percentiles', i], `percentile ${q} is listed twice`);
+          ok = false;
+        }
+        seen.set(percentileLabel(q), i);
+      });
+      if (ok) out.percentile.percentiles = f.percentiles!;
+    }
+  } else if (pOps.length > 0) problem(path, `op "${pOps[0]}" needs percentile: <fraction>, e.g. percentile: 0.9 (or percentiles: [0.5, 0.9])`);
+
+  // values / top
+  const hOps = using('histogram');
+  if (f.values !== undefined && f.top !== undefined) problem([...path, 'top'], 'give values or top, not both');
+  else if (f.values !== undefined || f.top !== undefined) {
+    const key = f.values !== undefined ? 'values' : 'top';
+    if (hOps.length === 0) notFor(key, 'histogram');
+    else if (f.top !== undefined) {
+      if (whole(f.top, [...path, 'top'], 'top', MAX_K)) out.histogram.top = f.top;
+    } else {
+      const values = f.values!;
+      let ok = values.length <= MAX_HISTOGRAM_VALUES;
+      if (!ok) problem([...path, 'values'], `at most ${MAX_HISTOGRAM_VALUES} values (each is a column); use top: <n> instead`);
+      const labels = new Map<string, string | number>();
+      values.forEach((v, i) => {
+        const label = valueLabel(v);
+        const prior = labels.get(label);
+        if (label === OTHER_LABEL) {
+          problem([...path, 'values', i], `"${v}" would name the column of the other values (${OTHER_LABEL})`);
+          ok = false;
+        }
+        if (prior !== undefined) {
+          problem([...path, 'values', i], String(prior) === String(v) ? `value "${v}" is listed twice` : `values "${prior}" and "${v}" both name the column suffix "${label}"`);
+          ok = false;
+        }
+        labels.set(label, v);
+      });
+      if (ok) out.histogram.values = values;
+    }
+  } else if (hOps.length > 0) problem(path, `op "${hOps[0]}" needs values: [a, b, ...] (a count column each, plus ___other__) or top: <n>`);
+  return out;
 }
 
 function normalizeWindows(

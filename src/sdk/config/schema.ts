@@ -68,6 +68,12 @@ export const aggregateFeatureSchema = z.strictObject({
   where: z.string().optional().describe('only events for which this expression is true contribute'),
   default: z.number().optional().describe('value of an empty window'),
   max_staleness: duration.optional().describe('online: a value older than this is served as the default (or null)'),
+  // Op parameters; normalize.ts checks them against the ops.
+  k: z.number().optional().describe('first_k, last_k, top_k, bottom_k: how many values (a column each)'),
+  percentile: z.number().optional().describe('approx_percentile: the percentile, in [0, 1]'),
+  percentiles: z.array(z.number()).min(1).optional().describe('approx_percentile: several percentiles, a column each'),
+  values: z.array(z.union([z.string(), z.number()])).min(1).optional().describe('histogram: a count column per value, plus ___other__'),
+  top: z.number().optional().describe('histogram: the `top` largest counts, plus ___other__'),
 });
 
 export const definitionFeatureSchema = z.strictObject({

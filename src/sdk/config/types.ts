@@ -1,6 +1,6 @@
 import type { ColumnType } from '../../pipelines/data/column.js';
 import type { TimeFormat } from '../../pipelines/data/time.js';
-import type { OpName } from '../../pipelines/aggregations/catalog.js';
+import type { OpName, OpRef } from '../../pipelines/aggregations/catalog.js';
 import type { ConfigLocation } from './configError.js';
 
 /** A window, with every duration in milliseconds. Sliding windows are read at every event; the rest emit when they close. */
@@ -56,7 +56,8 @@ export interface AggregateFeature extends FeatureBase {
   kind: 'aggregate';
   source: string;
   key: string[];
-  ops: OpName[];
+  /** Op names, or `{ op, k }`-style specs for ops with parameters (first_k, histogram, approx_percentile...). */
+  ops: OpRef[];
   /** `ops: [...]` was written: column names get an `_<op>` suffix. */
   opsListed: boolean;
   column?: string;

@@ -7,7 +7,7 @@ import { specDifference, validateSpec, type SourceSpec } from './sourceSpec.js';
 /**
  * The Kappa event log: one append-only `SourceLog` per source, each in `<dir>/<source>/`.
  * Replay reads it; live mode tails it. Reopening a directory gives back the same rows, offsets and
- * dictionary codes.
+ * dictionary codes, including rows a crashed live run had only in its journal (see journal.ts).
  *
  * @example
  * const log = await EventLog.open('data/log');
@@ -35,6 +35,7 @@ export class EventLog {
       if (manifest === undefined) continue;
       const source = new SourceLog(sourceDir, manifest);
       await source.loadDictionaries();
+      await source.loadJournal();
       log.logs.set(manifest.spec.name, source);
     }
     return log;
@@ -68,6 +69,7 @@ export class EventLog {
       } else {
         source = new SourceLog(dir, manifest);
         await source.loadDictionaries();
+        await source.loadJournal();
       }
       this.logs.set(spec.name, source);
     }

@@ -11,11 +11,15 @@ export function segmentFileName(index: number): string {
 
 /**
  * Write `batch` as an Arrow IPC file. Dictionary columns carry their dictionary as it is now, which
- * extends the one in every earlier segment. Written to a temporary name and renamed, so that a
- * segment file is either whole or absent.
+ * extends the one in every earlier segment (taken when this is called, before any await). Written to
+ * a temporary name and renamed, so that a segment file is either whole or absent. `yieldBetween` lets
+ * the event loop run between encoding steps, for callers that serve sockets on the same thread.
  */
-export async function writeSegmentFile(path: string, batch: Batch, timeColumn: string): Promise<void> {
-  const bytes = RecordBatchFileWriter.writeAll([toRecordBatch(batch, timeColumn)]).toUint8Array(true);
+export async function writeSegmentFile(path: string, batch: Batch, timeColumn: string, opts: { yieldBetween?: boolean } = {}): Promise<void> {
+  const rb = toRecordBatch(batch, timeColumn);
+  // A live run reads sockets on this thread: let it in between the two CPU-heavy steps.
+  if (opts.yieldBetween) await new Promise((resolve) => setImmediate(resolve));
+  const bytes = RecordBatchFileWriter.writeAll([rb]).toUint8Array(true);
   const tmp = `${path}.tmp`;
   await writeFile(tmp, bytes);
   await rename(tmp, path);

@@ -1,8 +1,9 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Batch } from '../../pipelines/data/batch.js';
+import { sliceBatch, type Batch } from '../../pipelines/data/batch.js';
 import { Dictionary } from '../../pipelines/data/dictionary.js';
 import { conformBatch } from './conform.js';
+import { applyDictionaries, encodeRecord, journalPath, JournalWriter, readRecord, recordBatch } from './journal.js';
 import { writeManifest, type ImportFingerprint, type Manifest, type SegmentInfo } from './manifest.js';
 import { PendingRows, timeBounds } from './pendingRows.js';
 import { readSegmentFile, segmentFileName, writeSegmentFile } from './segment.js';
@@ -48,6 +49,15 @@ export class SourceLog {
   private readonly pending = new PendingRows();
   /** Segment and manifest writes run one at a time, in order. */
   private writing: Promise<unknown> = Promise.resolve();
+  /** The write-ahead journal, once `openJournal` made this log durable per append. */
+  private journal: JournalWriter | undefined;
+  /** Dictionary values each journal record so far carries, per column (see journal.ts). */
+  private journaled = new Map<string, number>();
+  /** Dictionary sizes as stored in the newest segment: where a rewritten journal's values start. */
+  private segmentDictionarySizes = new Map<string, number>();
+  /** A background segment write that failed, reported by the next append or flush. */
+  private backgroundError: unknown;
+  private backgroundQueued = false;
 
   /** @internal Use `EventLog.openSource`. */
   constructor(
@@ -65,6 +75,95 @@ export class SourceLog {
   async loadDictionaries(): Promise<void> {
     const last = this.manifest.segments.at(-1);
     if (last !== undefined) await readSegmentFile(join(this.dir, last.file), this.spec.time, this.dictionaries);
+    this.segmentDictionarySizes = this.dictionarySizes();
+  }
+
+  /**
+   * @internal Take back the rows of a journal that a run left behind without flushing (it crashed):
+   * they become unflushed rows again, so reads see them and the next flush writes them to segments.
+   * Rows the journal holds that are already in segments are skipped. Reading stops at a record cut
+   * short (it was never acknowledged); only the journal's owner (`openJournal`) rewrites the file.
+   */
+  async loadJournal(): Promise<void> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(journalPath(this.dir));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    let pos = 0;
+    for (;;) {
+      const r = readRecord(bytes, pos);
+      if (r.status !== 'ok') break;
+      pos = r.next;
+      applyDictionaries(r, this.dictionaries);
+      const { offset, batch } = recordBatch(r, this.columns, this.dictionaries);
+      const expected = this.rowCount;
+      if (offset > expected) throw new Error(`${journalPath(this.dir)}: rows from offset ${expected} to ${offset} are missing`);
+      const skip = expected - offset;
+      if (skip >= batch.length) continue;
+      const rows = skip === 0 ? batch : sliceBatch(batch, skip, batch.length);
+      this.pending.push({ batch: rows, ...timeBounds(rows.time) });
+    }
+  }
+
+  /**
+   * Make every later append durable before it returns: each is also written to a journal
+   * (`journal.wal`, see journal.ts), synchronously. A process that dies after an append returned
+   * loses nothing: the next open of the log reads the journal back. With `sync`, each append is also
+   * flushed to the disk (fdatasync), so a power cut loses nothing either, at the cost of a disk
+   * flush per append. Only one process may write a log at a time.
+   *
+   * @example
+   * const trades = await eventLog.openSource(spec);
+   * await trades.openJournal();
+   * const first = trades.appendDurable(batch); // in the journal now: safe from a crash
+   * process(batch, first);                     // offsets first, first + 1, ...
+   * await trades.close();                      // rows to segments, journal removed
+   */
+  async openJournal(opts: { sync?: boolean } = {}): Promise<void> {
+    if (this.journal !== undefined) return;
+    await this.serial(async () => {
+      await mkdir(this.dir, { recursive: true });
+      this.journal = new JournalWriter(journalPath(this.dir), opts.sync ?? false);
+      // Start clean: only the unflushed rows, and no torn record left at the end by a crash.
+      this.rewriteJournal();
+    });
+  }
+
+  /**
+   * Append rows durably (see `openJournal`, which must have been called) and return the log offset of
+   * the first. Synchronous: the rows are in the journal when this returns. Segments are written in the
+   * background as before; a failure there is thrown by the next append or flush.
+   */
+  appendDurable(batch: Batch): number {
+    const journal = this.journal;
+    if (journal === undefined) throw new Error(`source ${this.spec.name}: appendDurable needs openJournal() first`);
+    this.throwBackgroundError();
+    const offset = this.rowCount;
+    if (batch.length === 0) return offset;
+    const conformed = conformBatch(this.spec.name, batch, this.columns, this.dictionaries);
+    journal.append(encodeRecord(conformed.batch, offset, this.columns, this.dictionaries, this.journaled));
+    this.pending.push(conformed);
+    if (this.pending.rows >= this.segmentRows && !this.backgroundQueued) {
+      this.backgroundQueued = true;
+      this.serial(() => {
+        this.backgroundQueued = false;
+        return this.writeSegments(false);
+      }).catch((err: unknown) => {
+        this.backgroundError ??= err;
+      });
+    }
+    return offset;
+  }
+
+  /** Flush every row to segments and close the journal, if one is open (deleting it: it is empty). */
+  async close(): Promise<void> {
+    await this.flush();
+    const journal = this.journal;
+    this.journal = undefined;
+    journal?.close(this.pending.rows === 0);
   }
 
   /** @internal */
@@ -111,6 +210,10 @@ export class SourceLog {
    * a segment is written each time `segmentRows` rows are waiting. Do not mutate the batch afterwards.
    */
   async append(batch: Batch): Promise<void> {
+    if (this.journal !== undefined) {
+      this.appendDurable(batch);
+      return;
+    }
     if (batch.length === 0) return;
     const conformed = conformBatch(this.spec.name, batch, this.columns, this.dictionaries);
     this.pending.push(conformed);
@@ -119,6 +222,7 @@ export class SourceLog {
 
   /** Write every buffered row to segments (no-op when none are buffered). */
   async flush(): Promise<void> {
+    this.throwBackgroundError();
     await this.serial(() => this.writeSegments(true));
   }
 
@@ -182,6 +286,7 @@ export class SourceLog {
       if (rows >= this.rowCount) return;
       if (rows >= this.manifest.rows) {
         this.pending.keepHead(rows - this.manifest.rows);
+        this.rewriteJournal();
         return;
       }
       const keep = this.manifest.segments.filter((s) => s.firstOffset + s.rows <= rows);
@@ -192,9 +297,35 @@ export class SourceLog {
       await writeManifest(this.dir, next);
       this.manifest = next;
       this.pending.keepHead(0);
+      // The newest segment's dictionary sizes are no longer known here: a journal restarts from code 0.
+      this.segmentDictionarySizes = new Map();
+      this.rewriteJournal();
       // Files go only once the manifest no longer names them; a crash in between leaves unreferenced files.
       await Promise.all(dropped.map((s) => rm(join(this.dir, s.file), { force: true })));
     });
+  }
+
+  private throwBackgroundError(): void {
+    if (this.backgroundError === undefined) return;
+    const err = this.backgroundError;
+    this.backgroundError = undefined;
+    throw err;
+  }
+
+  private dictionarySizes(): Map<string, number> {
+    return new Map([...this.dictionaries].map(([name, d]) => [name, d.size]));
+  }
+
+  /**
+   * Replace the journal with one record of the unflushed rows (or nothing), its dictionary values
+   * starting where the newest segment's end. Synchronous, so no append slips in between.
+   */
+  private rewriteJournal(): void {
+    const journal = this.journal;
+    if (journal === undefined) return;
+    this.journaled = new Map(this.segmentDictionarySizes);
+    const records = this.pending.rows === 0 ? [] : [encodeRecord(this.pending.head(this.pending.rows), this.manifest.rows, this.columns, this.dictionaries, this.journaled)];
+    journal.replace(records);
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -205,17 +336,24 @@ export class SourceLog {
 
   /** Write full segments (and, when `all`, a last partial one). Rows leave `pending` only once on disk. */
   private async writeSegments(all: boolean): Promise<void> {
+    let wrote = false;
     while (this.pending.rows >= this.segmentRows || (all && this.pending.rows > 0)) {
       const rows = Math.min(this.pending.rows, this.segmentRows);
       const batch = this.pending.head(rows);
       await mkdir(this.dir, { recursive: true });
       const file = segmentFileName(this.manifest.segments.length);
-      await writeSegmentFile(join(this.dir, file), batch, this.spec.time);
+      // The segment holds the dictionaries as they are now: writeSegmentFile encodes them before its first await.
+      const sizes = this.dictionarySizes();
+      await writeSegmentFile(join(this.dir, file), batch, this.spec.time, { yieldBetween: this.journal !== undefined });
+      this.segmentDictionarySizes = sizes;
+      wrote = true;
       const info: SegmentInfo = { file, rows, firstOffset: this.manifest.rows, ...timeBounds(batch.time) };
       const next: Manifest = { ...this.manifest, rows: this.manifest.rows + rows, segments: [...this.manifest.segments, info] };
       await writeManifest(this.dir, next);
       this.manifest = next;
       this.pending.dropHead(rows);
     }
+    // Rows now in segments leave the journal (a crash before this point only means they are skipped on recovery).
+    if (wrote) this.rewriteJournal();
   }
 }

@@ -17,3 +17,17 @@ export async function writeArrowFile(path: string, batches: readonly Batch[], ti
   await rename(tmp, path);
   return table;
 }
+
+/**
+ * Write an Arrow table as one Arrow IPC file, as is (its schema metadata included), atomically.
+ * For tables built directly in Arrow, such as feature-label sets with their FixedSizeList column.
+ *
+ * @example
+ * await writeArrowTable('.tributary/payments/sets/fraud_7d.arrow', set.table);
+ */
+export async function writeArrowTable(path: string, table: Table): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, tableToIPC(table, 'file'));
+  await rename(tmp, path);
+}

@@ -56,6 +56,8 @@ describe('compileFeatureSet', () => {
     const mixed = compile(`${spend}${logins}  - { name: mix, expr: "spend_30d + fails" }\n`);
     expect(mixed.derived.map((d) => [d.name, d.source, d.uses])).toEqual([['mix', undefined, ['spend_30d', 'fails']]]);
     expect(mixed.tables.find((t) => t.name === 'txns')!.features).not.toContain('mix');
+    const chained = compile(`${spend}${logins}  - { name: mix, expr: "spend_30d + fails" }\n  - { name: mix2, expr: "mix * 2" }\n`);
+    expect(chained.derived.map((d) => [d.name, d.source])).toEqual([['mix', undefined], ['mix2', undefined]]);
     expect(() => compile(`${spend}${logins}  - { name: mix, expr: "amount + fails" }\n`)).toThrow(/mixes sources and reads "amount", a source column/);
     expect(() => compile(`${spend}  - { name: typo, expr: "spend_3d + 1" }\n`)).toThrow(/unknown name "spend_3d"; did you mean "spend_30d"/);
     expect(() => compile(`${spend}  - { name: amount, expr: "spend_30d + 1" }\n`)).toThrow(/"amount" is already a column of source "txns"/);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { pipe } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { OP_NAMES } from '../../../src/pipelines/aggregations/catalog.js';
+import { BASIC_OP_NAMES as OP_NAMES } from '../../../src/pipelines/aggregations/catalog.js';
 import { watermarkBatch, type Batch } from '../../../src/pipelines/data/batch.js';
 import { Dictionary } from '../../../src/pipelines/data/dictionary.js';
 import { keyBy } from '../../../src/pipelines/operators/keyBy.js';

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { map, pipe, Subject, type OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { OP_NAMES } from '../../../src/pipelines/aggregations/catalog.js';
+import { BASIC_OP_NAMES as OP_NAMES } from '../../../src/pipelines/aggregations/catalog.js';
 import { makeBatch, watermarkBatch, type Batch } from '../../../src/pipelines/data/batch.js';
 import type { Column } from '../../../src/pipelines/data/column.js';
 import { Dictionary } from '../../../src/pipelines/data/dictionary.js';

@@ -1,0 +1,15 @@
+import { tableFromArrays, tableToIPC, tableFromIPC } from 'apache-arrow';
+import { columnarBatch } from '../src/actors/live/decode/arrowColumns.js';
+import { LiveRows } from '../src/actors/live/liveRows.js';
+import { Dictionary } from '../src/pipelines/data/dictionary.js';
+import { locateColumn } from '../src/store/ingest/fieldPath.js';
+const spec = { name: 't', time: 'ts', timeFormat: 'epoch_ms' as const, keys: ['sym'], lateness: 0, columns: { sym: 'string' as const, px: 'float64' as const, qty: 'float64' as const, seq: 'int64' as const } };
+const rows = new LiveRows(spec, new Map([['sym', new Dictionary()]]), 1 << 20);
+const n = 50;
+const t = tableFromIPC(tableToIPC(tableFromArrays({ ts: new Float64Array(n).fill(1e12), sym: Array.from({ length: n }, (_, i) => 'S' + (i % 7)), px: new Float64Array(n).fill(1), qty: new Float64Array(n).fill(2), seq: Float64Array.from({ length: n }, (_, i) => i) }), 'stream'));
+const names = t.schema.fields.map((f) => f.name);
+console.log(t.schema.fields.map((f) => `${f.name}:${f.type}`).join(', '));
+const refs = rows.fields.map((f) => locateColumn(f, names));
+const fast = columnarBatch(t.batches[0]!, refs, rows.columns, rows.columnDictionaries(), 'epoch_ms');
+let plain = 0; for (let r = 0; r < n; r++) if (fast?.plain(r)) plain++;
+console.log('fast?', fast !== undefined, 'plain rows', plain, '/', n);

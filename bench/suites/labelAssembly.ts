@@ -1,0 +1,273 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DOUBLE, INTEGER } from '@duckdb/node-api';
+import { compileFeatureSet } from '../../src/pipelines/compile/compileFeatureSet.js';
+import { makeBatch, type Batch } from '../../src/pipelines/data/batch.js';
+import { dictColumn, float64Column } from '../../src/pipelines/data/column.js';
+import { Dictionary } from '../../src/pipelines/data/dictionary.js';
+import { BUILTIN_DEFINITIONS } from '../../src/pipelines/features/index.js';
+import { parseConfig } from '../../src/sdk/config/loadConfig.js';
+import { FeatureRegistry } from '../../src/sdk/registry.js';
+import { asOfRowsGrouped, gatherColumn } from '../../src/store/labels/asOf.js';
+import { assembleSet } from '../../src/store/labels/assemble.js';
+import { KeyMatcher } from '../../src/store/labels/keyCodes.js';
+import { groupByKey } from '../../src/store/labels/keyGroups.js';
+import { MemoryEvents, MemoryTables } from '../../src/store/labels/memorySources.js';
+import { loadTable, openDuckDB, queryNumbers } from '../lib/duckdb.js';
+import { contender, round } from '../lib/report.js';
+import type { BenchSuite, ContenderResult, SuiteContext, SuiteResult } from '../lib/suite.js';
+import { collectGarbage, envInt, nowMs, timed } from '../lib/timing.js';
+import { sfc32 } from '../workloads/reference.js';
+
+/**
+ * Label assembly against DuckDB's ASOF JOIN, on the issue's workload: a spine of 1M events and three
+ * feature tables of 1M rows each, over 10k keys and 24 h; each feature joined as of the spine row's
+ * time, strictly before it; the label the last value of the spine's own source in (t, t + 5 min].
+ *
+ * Contenders, alternated within each repetition, all in memory (no disk):
+ *  1. tributary set: `assembleSet` end to end: spine, three as-of joins, the label, rows past the
+ *     end dropped, the row-major Float32 matrix and the Arrow table (keys, time, features, label,
+ *     FixedSizeList). One thread.
+ *  2. tributary joins: the three as-of joins alone (key translation, CSR grouping, cursor join,
+ *     gather), the like-for-like of (3).
+ *  3. duckdb joins: `CREATE TABLE out AS SELECT ... FROM spine s ASOF LEFT JOIN f1 ON s.k = f1.k AND
+ *     s.t > f1.t ASOF LEFT JOIN f2 ... f3 ...`.
+ *  4. duckdb set: (3) plus the label as a fourth ASOF JOIN (the latest spine event at or before
+ *     t + 5 min, kept when after t) and the past-the-end filter: the same rows and values as (1).
+ * Keys are INTEGER codes in DuckDB (dictionary codes in Tributary); times BIGINT ms.
+ *
+ * `npm run bench` runs it when listed in bench/suites/index.ts; alone:
+ *   BENCH_SUITES=labelAssembly npm run bench
+ *   node --import tsx -e "import('./bench/suites/labelAssembly.ts').then(m => m.run()).then(r => console.log(JSON.stringify(r, null, 2)))"
+ * Environment: BENCH_EVENTS (rows of each table, default 1M), BENCH_REPS, BENCH_LABEL_KEYS (10k),
+ * BENCH_DUCKDB_THREADS (2).
+ */
+
+const SPAN_MS = 24 * 3_600_000;
+const START_MS = Date.UTC(2024, 0, 1);
+const HORIZON_MS = 5 * 60_000;
+const FEATURES = ['x1', 'x2', 'x3'] as const;
+
+interface TableData {
+  time: Float64Array;
+  keys: Int32Array;
+  values: Float64Array;
+}
+
+/** Strictly increasing integer-ms times (no ties in a table, so every join has one right answer), uniform keys, values ~ 100 ± 30. */
+function generateTable(rows: number, keys: number, seed: number): TableData {
+  const rand = sfc32(seed);
+  const time = new Float64Array(rows);
+  const step = SPAN_MS / rows;
+  for (let i = 0; i < rows; i++) time[i] = START_MS + Math.floor((i + 0.9 * rand()) * step);
+  const k = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) k[i] = Math.floor(rand() * keys);
+  const values = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) values[i] = Math.round((70 + 60 * rand()) * 100) / 100;
+  return { time, keys: k, values };
+}
+
+/** A table as one batch, its key a DictColumn over a dictionary of its own (as a file read from disk has). */
+function batchOf(d: TableData, keys: number, valueColumn: string): Batch {
+  const dict = new Dictionary();
+  for (let k = 0; k < keys; k++) dict.encode(`key-${String(k).padStart(5, '0')}`);
+  return makeBatch(d.time, { key: dictColumn(d.keys, dict), [valueColumn]: float64Column(d.values) });
+}
+
+function configText(): string {
+  const source = (name: string) => `  ${name}: { time: t, time_format: epoch_ms, keys: [key], columns: { key: string, value: float64 } }`;
+  return [
+    'name: bench_labels',
+    'sources:',
+    source('orders'),
+    ...FEATURES.map((_, i) => source(`f${i + 1}`)),
+    'features:',
+    ...FEATURES.map((x, i) => `  - { name: ${x}, source: f${i + 1}, op: sum, column: value, window: 1h }`),
+    'labels:',
+    `  - { name: next_value, source: orders, op: last, column: value, horizon: ${HORIZON_MS}ms }`,
+    'sets:',
+    `  - { name: s, spine: orders, features: [${FEATURES.join(', ')}], label: next_value }`,
+    '',
+  ].join('\n');
+}
+
+/** The three as-of joins alone, as assembleSet does them: what DuckDB's three ASOF JOINs compute. */
+function joinsOnly(spine: Batch, tables: readonly Batch[]): Float64Array[] {
+  const keys = new KeyMatcher(['key'], spine);
+  const spineGroups = groupByKey(keys.spineCodes, spine.time, keys.size);
+  return tables.map((t, i) => {
+    const groups = groupByKey(keys.codes(t), t.time, keys.size);
+    const at = asOfRowsGrouped(spineGroups, groups, spine.length);
+    return gatherColumn(t.columns[FEATURES[i]!]!, at).values;
+  });
+}
+
+const DUCK_JOINS = `SELECT s.id, f1.v AS x1, f2.v AS x2, f3.v AS x3
+  FROM spine s
+  ASOF LEFT JOIN f1 ON s.k = f1.k AND s.t > f1.t
+  ASOF LEFT JOIN f2 ON s.k = f2.k AND s.t > f2.t
+  ASOF LEFT JOIN f3 ON s.k = f3.k AND s.t > f3.t`;
+
+const DUCK_SET = `SELECT s.id, s.k, s.t, f1.v AS x1, f2.v AS x2, f3.v AS x3, CASE WHEN l.t > s.t THEN l.v END AS next_value
+  FROM spine s
+  ASOF LEFT JOIN f1 ON s.k = f1.k AND s.t > f1.t
+  ASOF LEFT JOIN f2 ON s.k = f2.k AND s.t > f2.t
+  ASOF LEFT JOIN f3 ON s.k = f3.k AND s.t > f3.t
+  ASOF LEFT JOIN spine l ON s.k = l.k AND s.t_end >= l.t
+  WHERE s.t_end <= (SELECT max(t) FROM spine)`;
+
+/** Run the benchmark and return its result (what `npm run bench` records under `labelAssembly`). */
+export async function run(ctx: Partial<SuiteContext> = {}): Promise<SuiteResult> {
+  const started = nowMs();
+  const rows = ctx.events ?? envInt('BENCH_EVENTS', 1_000_000);
+  const reps = ctx.reps ?? envInt('BENCH_REPS', 5);
+  const keyCount = envInt('BENCH_LABEL_KEYS', 10_000);
+  const threads = envInt('BENCH_DUCKDB_THREADS', 2);
+  const log = ctx.log ?? ((m: string) => process.stderr.write(`[labelAssembly] ${m}\n`));
+  const scratch = ctx.scratchDir ?? mkdtempSync(join(tmpdir(), 'tributary-bench-labels-'));
+
+  log(`generating 4 tables of ${rows.toLocaleString('en-US')} rows over ${keyCount} keys`);
+  const gen = await timed(() => [1, 2, 3, 4].map((seed) => generateTable(rows, keyCount, 7000 + seed)));
+  const [spineData, ...featureData] = gen.value as [TableData, TableData, TableData, TableData];
+  const spine = batchOf(spineData, keyCount, 'value');
+  const tables = featureData.map((d, i) => batchOf(d, keyCount, FEATURES[i]!));
+  const config = parseConfig(configText(), { dir: scratch, dataDir: scratch });
+  const compiled = compileFeatureSet(config, FeatureRegistry.withBuiltins(BUILTIN_DEFINITIONS));
+  const inputs = {
+    tables: new MemoryTables(Object.fromEntries(tables.map((t, i) => [`f${i + 1}`, [t]]))),
+    events: new MemoryEvents({ orders: [spine] }),
+  };
+  const assemble = () => assembleSet(compiled, 's', inputs);
+
+  log(`loading DuckDB (${threads} threads)`);
+  const load = await timed(async () => {
+    const d = await openDuckDB(threads);
+    const id = Int32Array.from({ length: rows }, (_, i) => i);
+    const put = async (name: string, t: TableData, withId: boolean) => {
+      await loadTable(d.conn, `${name}_raw`, [
+        ...(withId ? [{ name: 'id', type: INTEGER, values: id }] : []),
+        { name: 't_ms', type: DOUBLE, values: t.time },
+        { name: 'k', type: INTEGER, values: t.keys },
+        { name: 'v', type: DOUBLE, values: t.values },
+      ]);
+      const extra = withId ? `id, CAST(t_ms AS BIGINT) + ${HORIZON_MS} AS t_end, ` : '';
+      await d.conn.run(`CREATE TABLE ${name} AS SELECT ${extra}CAST(t_ms AS BIGINT) AS t, k, v FROM ${name}_raw`);
+      await d.conn.run(`DROP TABLE ${name}_raw`);
+    };
+    await put('spine', spineData, true);
+    for (const [i, t] of featureData.entries()) await put(`f${i + 1}`, t, false);
+    return d;
+  });
+  const duck = load.value;
+
+  // Warm-up (JIT, DuckDB caches), untimed.
+  await assemble();
+  joinsOnly(spine, tables);
+  await duck.conn.run(`CREATE OR REPLACE TABLE warm AS ${DUCK_JOINS}`);
+
+  const runsMs: Record<string, number[]> = { set: [], joins: [], duckJoins: [], duckSet: [] };
+  let lastSet: Awaited<ReturnType<typeof assemble>> | undefined;
+  let lastJoins: Float64Array[] | undefined;
+  for (let rep = 0; rep < reps; rep++) {
+    log(`rep ${rep + 1}/${reps}`);
+    collectGarbage();
+    let t0 = nowMs();
+    lastSet = await assemble();
+    runsMs.set!.push(nowMs() - t0);
+    lastSet = rep === reps - 1 ? lastSet : undefined;
+    collectGarbage();
+    t0 = nowMs();
+    lastJoins = joinsOnly(spine, tables);
+    runsMs.joins!.push(nowMs() - t0);
+    for (const [label, sql] of [['duckJoins', DUCK_JOINS], ['duckSet', DUCK_SET]] as const) {
+      await duck.conn.run(`DROP TABLE IF EXISTS out_${label}`);
+      collectGarbage();
+      t0 = nowMs();
+      await duck.conn.run(`CREATE TABLE out_${label} AS ${sql}`);
+      runsMs[label]!.push(nowMs() - t0);
+    }
+  }
+
+  // Verification: every 997th spine row (spine times are unique and sorted, so set row i is spine row i when kept).
+  const verification: Record<string, unknown> = {};
+  const set = lastSet!;
+  const stride = 997;
+  const duckSet = await queryNumbers(duck.conn, `SELECT id, x1, x2, x3, next_value FROM out_duckSet WHERE id % ${stride} = 0 ORDER BY id`);
+  const [[duckKept]] = (await queryNumbers(duck.conn, 'SELECT count(*) FROM out_duckSet')) as [[number]];
+  let mismatches = 0;
+  let first: string | undefined;
+  const cols = [...FEATURES, 'next_value'].map((c) => set.table.getChild(c)!);
+  for (const [id, ...want] of duckSet) {
+    cols.forEach((c, j) => {
+      const g = c.get(id!);
+      const got = g === null ? NaN : Number(g);
+      const same = Number.isNaN(got) ? Number.isNaN(want[j]!) : got === want[j];
+      if (!same) {
+        mismatches++;
+        first ??= `row ${id} column ${j}: tributary ${got}, duckdb ${want[j]}`;
+      }
+    });
+    const joinsAgree = FEATURES.every((_, j) => Object.is(lastJoins![j]![id!], want[j]) || (Number.isNaN(lastJoins![j]![id!]!) && Number.isNaN(want[j]!)));
+    if (!joinsAgree) {
+      mismatches++;
+      first ??= `row ${id}: joins-only result differs from duckdb`;
+    }
+  }
+  verification.set = {
+    checkedRows: duckSet.length,
+    stride,
+    keptTributary: set.counts.kept,
+    keptDuckdb: duckKept,
+    mismatches: mismatches + (duckKept === set.counts.kept ? 0 : 1),
+    ok: mismatches === 0 && duckKept === set.counts.kept,
+    ...(first && { first }),
+  };
+  duck.conn.closeSync();
+  duck.instance.closeSync();
+  if (ctx.scratchDir === undefined) rmSync(scratch, { recursive: true, force: true });
+
+  const contenders: Record<string, ContenderResult> = {
+    tributarySet: contender('tributary assembleSet (1 thread)', runsMs.set!, rows, 'spine rows', {
+      notes: ['spine + 3 as-of joins + last-in-(t, t+5m] label + past-end drop + Float32 matrix + Arrow table, from in-memory batches'],
+    }),
+    tributaryJoins: contender('tributary 3 as-of joins (1 thread)', runsMs.joins!, rows, 'spine rows', {
+      notes: ['KeyMatcher + the spine grouped by key once + per table: groupByKey (CSR), asOfRowsGrouped (merge), gatherColumn'],
+    }),
+    duckdbJoins: contender(`duckdb 3 ASOF JOINs (${threads}T)`, runsMs.duckJoins!, rows, 'spine rows', {
+      notes: ['CREATE TABLE AS ... ASOF LEFT JOIN x3, ON s.k = f.k AND s.t > f.t'],
+      extra: { loadMs: round(load.ms, 1), threads },
+    }),
+    duckdbSet: contender(`duckdb 4 ASOF JOINs + filter (${threads}T)`, runsMs.duckSet!, rows, 'spine rows', {
+      notes: ['the 3 joins, the label as a 4th ASOF JOIN on t_end >= l.t (kept when l.t > s.t), rows past max(t) filtered'],
+    }),
+  };
+  const ratio = (a: string, b: string) => round(contenders[a]!.perSecond / contenders[b]!.perSecond, 3);
+  const ratios = {
+    setOverDuckdbSet: ratio('tributarySet', 'duckdbSet'),
+    joinsOverDuckdbJoins: ratio('tributaryJoins', 'duckdbJoins'),
+    setOverDuckdbJoins: ratio('tributarySet', 'duckdbJoins'),
+  };
+  return {
+    workload: { spineRows: rows, featureTables: 3, featureRows: rows, keys: keyCount, spanHours: SPAN_MS / 3_600_000, horizonMs: HORIZON_MS, reps, generateMs: round(gen.ms, 1) },
+    contenders,
+    ratios,
+    targets: [
+      { name: 'label assembly vs duckdb', target: '>= 2x duckdb ASOF JOIN (same output)', actual: ratios.setOverDuckdbSet, threshold: 2, met: ratios.setOverDuckdbSet >= 2 },
+      { name: 'as-of joins vs duckdb', target: '>= 2x duckdb ASOF JOIN (3 joins)', actual: ratios.joinsOverDuckdbJoins, threshold: 2, met: ratios.joinsOverDuckdbJoins >= 2 },
+    ],
+    verification,
+    notes: [
+      `Medians of ${reps} repetitions, contenders alternated, garbage collected before each; one untimed warm-up each.`,
+      'DuckDB timing is the query materialized into a table; loading (appender, casts) is setup (loadMs).',
+      'Times are unique within each table, so every as-of match is unambiguous and results compare exactly.',
+    ],
+    wallMs: round(nowMs() - started, 1),
+  };
+}
+
+export const labelAssembly: BenchSuite = {
+  name: 'labelAssembly',
+  description: 'feature-label set assembly (3 as-of joins + a look-ahead label) over 1M spine rows vs DuckDB ASOF JOIN',
+  run: (ctx) => run(ctx),
+};

@@ -1,0 +1,139 @@
+import { startLive, type LiveCounters, type LiveSummary } from '../../actors/live/index.js';
+import { parseDuration } from '../../pipelines/data/duration.js';
+import { loadConfig } from '../../sdk/config/loadConfig.js';
+import { table } from '../format.js';
+import { formatCount } from '../progress.js';
+
+export interface LiveFlags {
+  /** Folder for the tables written on stop (default `<data_dir>/live`). */
+  out?: string;
+  /** Stop after this long (e.g. `30s`); default: run until SIGINT or SIGTERM. */
+  duration?: string;
+  json?: boolean;
+  /** fdatasync every log append. */
+  fsync?: boolean;
+}
+
+/** How often the status line is redrawn, ms. */
+const STATUS_EVERY_MS = 1000;
+
+/**
+ * `tributary live <config>`: compute the features over live events until SIGINT/SIGTERM (or
+ * `--duration`), then stop cleanly and print what was counted. One line on stderr says where each
+ * source listens; a status line (events/s, queue depth) is redrawn there only when it is a terminal.
+ *
+ * @example
+ * await liveCommand('configs/market.yaml', { duration: '30s', json: true }, console.log);
+ */
+export async function liveCommand(file: string, flags: LiveFlags, out: (line: string) => void): Promise<number> {
+  const config = loadConfig(file);
+  let durationMs: number | undefined;
+  if (flags.duration !== undefined) {
+    try {
+      durationMs = parseDuration(flags.duration);
+    } catch (err) {
+      throw new Error(`--duration ${(err as Error).message}`);
+    }
+  }
+  const stderr = process.stderr;
+  const run = await startLive(config, { ...(flags.out !== undefined && { out: flags.out }), ...(flags.fsync && { fsync: true }) });
+  for (const [source, transport] of Object.entries(run.sources)) stderr.write(`live ${config.name}: ${source} <- ${transport}\n`);
+  stderr.write(`live ${config.name}: running${durationMs !== undefined ? ` for ${flags.duration}` : ''}; stop with Ctrl-C or SIGTERM\n`);
+
+  let status: NodeJS.Timeout | undefined;
+  if (stderr.isTTY) {
+    let last = { at: performance.now(), accepted: 0 };
+    status = setInterval(() => {
+      const c = run.counters();
+      const now = performance.now();
+      const accepted = totalAccepted(c);
+      const rate = ((accepted - last.accepted) / Math.max(1, now - last.at)) * 1000;
+      last = { at: now, accepted };
+      stderr.write(`\r\x1b[2K${statusLine(c, rate)}`);
+    }, STATUS_EVERY_MS);
+  }
+
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  let onSignal: (s: NodeJS.Signals) => void = () => {};
+  const stopRequested = new Promise<string>((resolve) => {
+    let count = 0;
+    onSignal = (s) => {
+      count++;
+      // A second signal means "now": the log's journal keeps what was appended, so nothing logged is lost.
+      if (count > 1) {
+        stderr.write(`\nlive: ${s} again, exiting without a clean stop\n`);
+        process.exit(130);
+      }
+      resolve(s);
+    };
+    for (const s of signals) process.on(s, onSignal);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = durationMs === undefined ? new Promise<string>(() => {}) : new Promise<string>((resolve) => (timer = setTimeout(() => resolve('duration'), durationMs)));
+  const why = await Promise.race([stopRequested, timeUp, run.failed.then(() => 'failure')]);
+  clearTimeout(timer);
+  if (status !== undefined) {
+    clearInterval(status);
+    stderr.write('\r\x1b[2K');
+  }
+  if (why !== 'failure') stderr.write(`live ${config.name}: stopping (${why})\n`);
+  let summary: LiveSummary;
+  try {
+    summary = await run.stop();
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
+  out(flags.json ? JSON.stringify(summary, null, 2) : formatLiveSummary(summary));
+  return 0;
+}
+
+function totalAccepted(c: LiveCounters): number {
+  return Object.values(c.sources).reduce((n, s) => n + s.accepted, 0);
+}
+
+/** `live: 51.2k events/s | queue 120 (max 1.0k) | rejected 3 | dead letters 2 | paused 0×` */
+export function statusLine(c: LiveCounters, eventsPerSecond: number): string {
+  const sources = Object.values(c.sources);
+  const queue = sources.reduce((n, s) => n + s.queueDepth, 0);
+  const max = sources.reduce((n, s) => Math.max(n, s.queueDepthMax), 0);
+  const sum = (f: (s: (typeof sources)[number]) => Record<string, number>) => sources.reduce((n, s) => n + Object.values(f(s)).reduce((a, b) => a + b, 0), 0);
+  const pauses = sources.reduce((n, s) => n + s.backpressure.pauses, 0);
+  return `live: ${formatCount(eventsPerSecond)} events/s | ${formatCount(totalAccepted(c))} events | queue ${queue} (max ${max}) | rejected ${sum((s) => s.rejectedMessages)} messages, ${sum((s) => s.deadLetters)} events | late ${sum((s) => s.pipelineRejected)} | paused ${pauses}×`;
+}
+
+export function formatLiveSummary(s: LiveSummary): string {
+  const lines: string[] = [];
+  const c = s.counters;
+  const accepted = totalAccepted(c);
+  lines.push(`feature set ${s.name}: live for ${(c.elapsedMs / 1000).toFixed(1)} s, ${accepted} events taken (${formatCount((accepted / Math.max(1, c.elapsedMs)) * 1000)} events/s)`);
+  for (const [source, rows] of Object.entries(c.caughtUp)) if (rows > 0) lines.push(`  ${source}: ${rows} events from the log processed first`);
+  lines.push('');
+  lines.push(
+    table(
+      Object.entries(c.sources).map(([name, x]) => [
+        name,
+        x.messages,
+        x.received,
+        x.accepted,
+        Object.values(x.rejectedMessages).reduce((a, b) => a + b, 0),
+        Object.values(x.deadLetters).reduce((a, b) => a + b, 0),
+        Object.values(x.pipelineRejected).reduce((a, b) => a + b, 0),
+        x.queueDepthMax,
+        `${x.backpressure.pauses}× ${x.backpressure.pausedMs} ms`,
+        x.connector,
+      ]),
+      ['source', 'messages', 'events', 'accepted', 'bad messages', 'bad events', 'late', 'max queue', 'paused', 'transport'],
+    ),
+  );
+  if (s.tables.length > 0) {
+    lines.push('');
+    lines.push(table(s.tables.map((t) => [t.name, t.kind, t.rows, t.columns.length, t.file]), ['table', 'kind', 'rows', 'columns', 'file']));
+  }
+  const dead = Object.entries(s.deadLetters);
+  if (dead.length > 0) {
+    lines.push('');
+    lines.push(`dead letters (in ${s.deadLetterDir}):`);
+    for (const [source, reasons] of dead) for (const [reason, n] of Object.entries(reasons)) lines.push(`  ${source}: ${n} × ${reason}`);
+  }
+  return lines.join('\n');
+}

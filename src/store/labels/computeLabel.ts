@@ -1,0 +1,109 @@
+import type { Batch } from '../../pipelines/data/batch.js';
+import type { Column } from '../../pipelines/data/column.js';
+import { ExpressionError, parseExpression } from '../../pipelines/expressions/index.js';
+import { ConfigError } from '../../sdk/config/configError.js';
+import type { LabelConfig } from '../../sdk/config/types.js';
+import { KeyMatcher } from './keyCodes.js';
+import { groupByKey, type KeyGroups } from './keyGroups.js';
+import { groupLabelEvents } from './labelEvents.js';
+import type { LabelWindows } from './labelWindow.js';
+import { aggregateAhead } from './lookahead.js';
+
+/** A spine's key space on some key columns, and its rows grouped by those keys (time order kept). */
+export interface SpineKeys {
+  keys: KeyMatcher;
+  groups: KeyGroups;
+}
+
+/** The spine's key codes on `columns` and its rows grouped by them; share one per key between joins and the label. */
+export function spineKeys(columns: readonly string[], spine: Batch): SpineKeys {
+  const keys = new KeyMatcher(columns, spine);
+  return { keys, groups: groupByKey(keys.spineCodes, spine.time, keys.size) };
+}
+
+/** A label column: NaN under a cleared validity bit where null. */
+export interface LabelColumn {
+  values: Float64Array;
+  validity: Uint8Array | undefined;
+}
+
+/**
+ * The label of each spine row. The label's key columns are found in the spine by name; the
+ * source's events pass `where`, are grouped per key, and `op` runs over each row's window (see
+ * `aggregateAhead`). Then:
+ * - `event_within` is 1 when the window holds an event, else 0;
+ * - a window with no event takes `default` when the label has one;
+ * - `expr` transforms `value` with the spine row's columns (`sign(value - mid)`); a bool result is 1/0.
+ * Rows flagged in `unknown` (an inference set's rows whose window runs past the data) get null.
+ * `keysFor` lets the caller share the spine's key codes and grouping with its feature joins.
+ *
+ * @example
+ * const label = computeLabel(config.labels[0], spine, reports, labelWindows(config.labels[0], spine.time));
+ * label.values; // Float64Array, one label per spine row
+ * @throws ConfigError, located at the label, when its key is not in the spine or `where`/`expr` do not type-check
+ */
+export function computeLabel(
+  label: LabelConfig,
+  spine: Batch,
+  events: Batch,
+  windows: LabelWindows,
+  unknown?: Uint8Array,
+  spineName = 'the spine',
+  keysFor: (columns: readonly string[]) => SpineKeys = (columns) => spineKeys(columns, spine),
+): LabelColumn {
+  const fail = (path: string, message: string): never => {
+    throw new ConfigError([{ ...label.at, path: `${label.at.path}${path}`, message }]);
+  };
+  for (const k of label.key) {
+    if (!(k in spine.columns)) {
+      fail('.key', `label "${label.name}" matches on "${k}", which ${spineName} does not have; its columns are ${Object.keys(spine.columns).join(', ')}`);
+    }
+  }
+  let where: Uint8Array | undefined;
+  if (label.where !== undefined) {
+    try {
+      where = parseExpression(label.where).evaluatePredicate(events);
+    } catch (err) {
+      if (!(err instanceof ExpressionError)) throw err;
+      fail('.where', err.message);
+    }
+  }
+  const { keys, groups } = keysFor(label.key);
+  const grouped = groupLabelEvents(label.op, label.column, events, keys, where, `label source "${label.source}"`);
+  const ahead = aggregateAhead(label.op, grouped, keys.spineCodes, windows.from, windows.to, groups);
+  const n = spine.length;
+  let { values, validity } = ahead;
+  if (label.kind === 'event_within') {
+    for (let i = 0; i < n; i++) values[i] = ahead.counts[i]! > 0 ? 1 : 0;
+  } else if (label.default !== undefined) {
+    for (let i = 0; i < n; i++) {
+      if (ahead.counts[i] !== 0) continue;
+      values[i] = label.default;
+      if (validity !== undefined) validity[i >> 3]! |= 1 << (i & 7);
+    }
+  }
+  if (label.expr !== undefined) {
+    // `value` is the looked-ahead value; it shadows a spine column of that name.
+    const value: Column = validity === undefined ? { type: 'float64', values } : { type: 'float64', values, validity };
+    let out: Column;
+    try {
+      out = parseExpression(label.expr).evaluate({ length: n, time: spine.time, columns: { ...spine.columns, value } });
+    } catch (err) {
+      if (!(err instanceof ExpressionError)) throw err;
+      return fail('.expr', `${err.message} (expr reads \`value\` and the columns of ${spineName})`);
+    }
+    if (out.type === 'dictionary') return fail('.expr', 'a label is a number or a bool, and this expression gives a string');
+    values = out.type === 'float64' ? Float64Array.from(out.values) : Float64Array.from(out.values as ArrayLike<number>);
+    validity = out.validity?.slice();
+    if (validity !== undefined) for (let i = 0; i < n; i++) if (((validity[i >> 3]! >> (i & 7)) & 1) === 0) values[i] = NaN;
+  }
+  if (unknown !== undefined) {
+    for (let i = 0; i < n; i++) {
+      if (unknown[i] !== 1) continue;
+      validity ??= new Uint8Array((n + 7) >> 3).fill(0xff);
+      validity[i >> 3]! &= ~(1 << (i & 7));
+      values[i] = NaN;
+    }
+  }
+  return { values, validity };
+}
