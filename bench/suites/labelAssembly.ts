@@ -9,10 +9,9 @@ import { Dictionary } from '../../src/pipelines/data/dictionary.js';
 import { BUILTIN_DEFINITIONS } from '../../src/pipelines/features/index.js';
 import { parseConfig } from '../../src/sdk/config/loadConfig.js';
 import { FeatureRegistry } from '../../src/sdk/registry.js';
-import { asOfRowsGrouped, gatherColumn } from '../../src/store/labels/asOf.js';
+import { asOfJoin } from '../../src/store/labels/asOfSweep.js';
 import { assembleSet } from '../../src/store/labels/assemble.js';
 import { KeyMatcher } from '../../src/store/labels/keyCodes.js';
-import { groupByKey } from '../../src/store/labels/keyGroups.js';
 import { MemoryEvents, MemoryTables } from '../../src/store/labels/memorySources.js';
 import { loadTable, openDuckDB, queryNumbers } from '../lib/duckdb.js';
 import { contender, round } from '../lib/report.js';
@@ -29,8 +28,8 @@ import { sfc32 } from '../workloads/reference.js';
  *  1. tributary set: `assembleSet` end to end: spine, three as-of joins, the label, rows past the
  *     end dropped, the row-major Float32 matrix and the Arrow table (keys, time, features, label,
  *     FixedSizeList). One thread.
- *  2. tributary joins: the three as-of joins alone (key translation, CSR grouping, cursor join,
- *     gather), the like-for-like of (3).
+ *  2. tributary joins: the three as-of joins alone (key translation, one time sweep per table), the
+ *     like-for-like of (3).
  *  3. duckdb joins: `CREATE TABLE out AS SELECT ... FROM spine s ASOF LEFT JOIN f1 ON s.k = f1.k AND
  *     s.t > f1.t ASOF LEFT JOIN f2 ... f3 ...`.
  *  4. duckdb set: (3) plus the label as a fourth ASOF JOIN (the latest spine event at or before
@@ -95,11 +94,9 @@ function configText(): string {
 /** The three as-of joins alone, as assembleSet does them: what DuckDB's three ASOF JOINs compute. */
 function joinsOnly(spine: Batch, tables: readonly Batch[]): Float64Array[] {
   const keys = new KeyMatcher(['key'], spine);
-  const spineGroups = groupByKey(keys.spineCodes, spine.time, keys.size);
   return tables.map((t, i) => {
-    const groups = groupByKey(keys.codes(t), t.time, keys.size);
-    const at = asOfRowsGrouped(spineGroups, groups, spine.length);
-    return gatherColumn(t.columns[FEATURES[i]!]!, at).values;
+    const codes = keys.codes(t);
+    return asOfJoin(keys.spineCodes, spine.time, codes, t.time, [t.columns[FEATURES[i]!]!], keys.size)[0]!.values;
   });
 }
 
@@ -167,22 +164,37 @@ export async function run(ctx: Partial<SuiteContext> = {}): Promise<SuiteResult>
   await duck.conn.run(`CREATE OR REPLACE TABLE warm AS ${DUCK_JOINS}`);
 
   const runsMs: Record<string, number[]> = { set: [], joins: [], duckJoins: [], duckSet: [] };
+  const cpuMs: Record<string, number[]> = { set: [], joins: [] };
+  // Before each timed run: collect garbage, then let the machine settle (DuckDB's threads finish
+  // their background work after a query returns), so no contender pays for the one before it.
+  const settle = async () => {
+    collectGarbage();
+    await new Promise((r) => setTimeout(r, 150));
+  };
+  const cpuNow = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   let lastSet: Awaited<ReturnType<typeof assemble>> | undefined;
   let lastJoins: Float64Array[] | undefined;
   for (let rep = 0; rep < reps; rep++) {
     log(`rep ${rep + 1}/${reps}`);
-    collectGarbage();
+    await settle();
+    let c0 = cpuNow();
     let t0 = nowMs();
     lastSet = await assemble();
     runsMs.set!.push(nowMs() - t0);
+    cpuMs.set!.push(cpuNow() - c0);
     lastSet = rep === reps - 1 ? lastSet : undefined;
-    collectGarbage();
+    await settle();
+    c0 = cpuNow();
     t0 = nowMs();
     lastJoins = joinsOnly(spine, tables);
     runsMs.joins!.push(nowMs() - t0);
+    cpuMs.joins!.push(cpuNow() - c0);
     for (const [label, sql] of [['duckJoins', DUCK_JOINS], ['duckSet', DUCK_SET]] as const) {
       await duck.conn.run(`DROP TABLE IF EXISTS out_${label}`);
-      collectGarbage();
+      await settle();
       t0 = nowMs();
       await duck.conn.run(`CREATE TABLE out_${label} AS ${sql}`);
       runsMs[label]!.push(nowMs() - t0);
@@ -230,9 +242,11 @@ export async function run(ctx: Partial<SuiteContext> = {}): Promise<SuiteResult>
   const contenders: Record<string, ContenderResult> = {
     tributarySet: contender('tributary assembleSet (1 thread)', runsMs.set!, rows, 'spine rows', {
       notes: ['spine + 3 as-of joins + last-in-(t, t+5m] label + past-end drop + Float32 matrix + Arrow table, from in-memory batches'],
+      extra: { cpuMs: cpuMs.set!.map((x) => round(x, 1)), note: 'process CPU time of each run (includes V8 GC threads)' },
     }),
     tributaryJoins: contender('tributary 3 as-of joins (1 thread)', runsMs.joins!, rows, 'spine rows', {
-      notes: ['KeyMatcher + the spine grouped by key once + per table: groupByKey (CSR), asOfRowsGrouped (merge), gatherColumn'],
+      notes: ['KeyMatcher (key codes translated per dictionary value) + per table: asOfJoin, one sweep in time order with per-key latest values'],
+      extra: { cpuMs: cpuMs.joins!.map((x) => round(x, 1)) },
     }),
     duckdbJoins: contender(`duckdb 3 ASOF JOINs (${threads}T)`, runsMs.duckJoins!, rows, 'spine rows', {
       notes: ['CREATE TABLE AS ... ASOF LEFT JOIN x3, ON s.k = f.k AND s.t > f.t'],
@@ -258,7 +272,7 @@ export async function run(ctx: Partial<SuiteContext> = {}): Promise<SuiteResult>
     ],
     verification,
     notes: [
-      `Medians of ${reps} repetitions, contenders alternated, garbage collected before each; one untimed warm-up each.`,
+      `Medians of ${reps} repetitions, contenders alternated, garbage collected and 150 ms of quiet before each; one untimed warm-up each.`,
       'DuckDB timing is the query materialized into a table; loading (appender, casts) is setup (loadMs).',
       'Times are unique within each table, so every as-of match is unambiguous and results compare exactly.',
     ],

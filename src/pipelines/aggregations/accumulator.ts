@@ -215,7 +215,7 @@ export class Accumulator {
   }
 
   /** Become an exact copy of `o` (same shape), sharing nothing with it. */
-  private copyFrom(o: Accumulator): void {
+  copyFrom(o: Accumulator): void {
     this.count = o.count;
     this.mean = o.mean;
     this.m2 = o.m2;
@@ -246,7 +246,42 @@ export class Accumulator {
 
   /** The result of a single-column `op`, or null (SQL's answer for an empty window or a variance of one value). */
   result(op: OpName): number | null {
-    return this.results({ op })[0]!;
+    return this.value({ op });
+  }
+
+  /** The first (for most ops, the only) column of an op, without allocating for the single-column ops. */
+  value(s: OpSpec): number | null {
+    if (this.count === 0) return OPS[s.op].empty;
+    switch (s.op) {
+      case 'count':
+        return this.count;
+      case 'sum':
+        return this.sum;
+      case 'mean':
+        return this.mean;
+      case 'variance':
+        return this.count < 2 ? null : this.m2 / (this.count - 1);
+      case 'std':
+        return this.count < 2 ? null : Math.sqrt(this.m2 / (this.count - 1));
+      case 'min':
+        return this.min;
+      case 'max':
+        return this.max;
+      case 'first':
+        return this.firstValue;
+      case 'last':
+        return this.lastValue;
+      case 'count_distinct':
+        return this.distinct?.size ?? 0;
+      case 'approx_count_distinct':
+        return Math.round(this.hll?.estimate() ?? 0);
+      case 'skew':
+        return skewFrom(this.count, this.m2, this.m3);
+      case 'kurtosis':
+        return kurtosisFrom(this.count, this.m2, this.m4);
+      default:
+        return this.results(s)[0]!;
+    }
   }
 
   /**
@@ -255,29 +290,9 @@ export class Accumulator {
    */
   results(ref: OpRef, valueCodes?: readonly number[]): (number | null)[] {
     const s: OpSpec = opSpec(ref);
-    const width = opWidth(s);
-    if (this.count === 0) return new Array<number | null>(width).fill(OPS[s.op].empty);
+    if (this.count === 0) return new Array<number | null>(opWidth(s)).fill(OPS[s.op].empty);
+    const width = s.k ?? 1;
     switch (s.op) {
-      case 'count':
-        return [this.count];
-      case 'sum':
-        return [this.sum];
-      case 'mean':
-        return [this.mean];
-      case 'variance':
-        return [this.count < 2 ? null : this.m2 / (this.count - 1)];
-      case 'std':
-        return [this.count < 2 ? null : Math.sqrt(this.m2 / (this.count - 1))];
-      case 'min':
-        return [this.min];
-      case 'max':
-        return [this.max];
-      case 'first':
-        return [this.firstValue];
-      case 'last':
-        return [this.lastValue];
-      case 'count_distinct':
-        return [this.distinct?.size ?? 0];
       case 'first_k':
         return padded(this.fkV ?? [], width);
       case 'last_k':
@@ -288,16 +303,13 @@ export class Accumulator {
         return padded(this.bottom ?? [], width);
       case 'histogram':
         return histogramResult(s, this.distinct ?? new Map(), this.count, valueCodes ?? (s.values ?? []).map(Number));
-      case 'approx_count_distinct':
-        return [Math.round(this.hll?.estimate() ?? 0)];
       case 'approx_percentile': {
-        if (this.kll === undefined || this.kll.n === 0) return new Array<number | null>(width).fill(null);
-        return this.kll.quantiles(percentilesOf(s));
+        const qs = percentilesOf(s);
+        if (this.kll === undefined || this.kll.n === 0) return qs.map(() => null);
+        return this.kll.quantiles(qs);
       }
-      case 'skew':
-        return [skewFrom(this.count, this.m2, this.m3)];
-      case 'kurtosis':
-        return [kurtosisFrom(this.count, this.m2, this.m4)];
+      default:
+        return [this.value(s)];
     }
   }
 

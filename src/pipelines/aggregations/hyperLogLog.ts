@@ -145,18 +145,13 @@ const U32 = new Uint32Array(F64.buffer);
 /** The last hash: two 32-bit words. */
 const H = new Uint32Array(2);
 
-/** A 64-bit hash of a float64's bits, as two MurmurHash3 (x86_32) passes with different seeds. */
-export function hash64(v: number): void {
+/** A 64-bit hash of a float64's bits (into H), as two MurmurHash3 (x86_32) passes with different seeds. */
+function hash64(v: number): void {
   F64[0] = v === 0 ? 0 : v;
   const lo = U32[0]!;
   const hi = U32[1]!;
   H[0] = murmur2(lo, hi, 0x9747b28c);
   H[1] = murmur2(lo, hi, 0x5bd1e995);
-}
-
-/** The last hash64 result's words, for tests. */
-export function lastHash(): [number, number] {
-  return [H[0]!, H[1]!];
 }
 
 function mixK(k: number): number {

@@ -9,7 +9,12 @@ import { slidingAggregate } from '../operators/slidingAggregate.js';
 import { windowAggregate } from '../operators/windowAggregate.js';
 
 const windowSpec = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('sliding'), size: z.number().positive().or(z.custom<number>((v) => v === Infinity)), inclusive: z.boolean() }),
+  z.strictObject({
+    type: z.literal('sliding'),
+    size: z.number().positive().or(z.custom<number>((v) => v === Infinity)),
+    inclusive: z.boolean(),
+    bucket: z.number().positive().optional().describe('materialized buckets, ms: keep a summary per bucket instead of every event'),
+  }),
   z.strictObject({ type: z.literal('tumbling'), size: z.number().positive(), offset: z.number() }),
   z.strictObject({ type: z.literal('hopping'), size: z.number().positive(), every: z.number().positive(), offset: z.number() }),
   z.strictObject({ type: z.literal('session'), gap: z.number().positive() }),
@@ -54,7 +59,8 @@ export const aggregateParams = z
     where: z.string().optional().describe('only events for which this is true contribute'),
     default: z.number().optional().describe('value of an empty window'),
   })
-  .refine((p) => p.windows.length === 1 || p.windows.every((w) => w.type === 'sliding'), 'several windows must all be sliding');
+  .refine((p) => p.windows.length === 1 || p.windows.every((w) => w.type === 'sliding'), 'several windows must all be sliding')
+  .refine((p) => new Set(p.windows.map((w) => (w.type === 'sliding' ? w.bucket : undefined))).size === 1, 'the sliding windows of a feature share one bucket');
 
 export type AggregateParams = z.infer<typeof aggregateParams>;
 
@@ -101,6 +107,7 @@ export const aggregate = defineFeature<AggregateParams>({
         slidingAggregate(ctx.step('sliding'), {
           ...common,
           inclusive: first.inclusive,
+          ...(first.bucket !== undefined && { bucket: first.bucket }),
           outputs: named.map(({ window, ...o }) => withDefault({ ...o, size: (window as { size: number }).size })),
         }),
       );

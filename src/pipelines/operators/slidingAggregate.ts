@@ -1,4 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
+import { BucketedSlidingAggregator } from '../aggregations/bucketedSliding.js';
 import { SlidingAggregator, type SlidingOutputSpec } from '../aggregations/slidingAggregator.js';
 import { outputColumnNames } from '../aggregations/windowRows.js';
 import type { Batch } from '../data/batch.js';
@@ -17,6 +18,11 @@ export interface SlidingAggregateOptions {
   valueColumn?: string;
   /** Read [t - w, t] instead of [t - w, t). */
   inclusive?: boolean;
+  /**
+   * Materialized buckets (ms): keep one summary per key and epoch-aligned bucket instead of every
+   * event; a window's lower edge is then rounded down to a bucket edge (see BucketedSlidingAggregator).
+   */
+  bucket?: number;
   /** Rows for which this returns 0 are read but do not contribute. */
   where?: (b: Batch) => Uint8Array;
 }
@@ -37,11 +43,15 @@ export function slidingAggregate(ctx: StepContext, opts: SlidingAggregateOptions
 }
 
 class SlidingState implements StepState<KeyedBatch, Batch> {
-  private readonly agg: SlidingAggregator;
+  private readonly agg: SlidingAggregator | BucketedSlidingAggregator;
   /** Result columns in order: each output's column names. */
   private readonly names: string[];
   constructor(private readonly opts: SlidingAggregateOptions) {
-    this.agg = new SlidingAggregator(opts.outputs, opts.inclusive ?? false, opts.outputs.map((o) => o.default));
+    const defaults = opts.outputs.map((o) => o.default);
+    this.agg =
+      opts.bucket === undefined
+        ? new SlidingAggregator(opts.outputs, opts.inclusive ?? false, defaults)
+        : new BucketedSlidingAggregator(opts.outputs, opts.bucket, opts.inclusive ?? false, defaults);
     this.names = opts.outputs.flatMap(outputColumnNames);
   }
 
@@ -82,7 +92,17 @@ class SlidingState implements StepState<KeyedBatch, Batch> {
 
 /** The values of a column as float64 (dictionary codes for categorical columns: what count_distinct needs). */
 export function numericValues(col: Column): Float64Array {
-  if (col.type === 'dictionary') return Float64Array.from(col.codes);
+  if (col.type === 'dictionary') {
+    const values = col.dictionary.values;
+    // A numeric key column is dictionary-encoded too: aggregate its values, not its codes.
+    if (values.length > 0 && typeof values[0] === 'number') {
+      const lookup = Float64Array.from(values as number[]);
+      const out = new Float64Array(col.codes.length);
+      for (let i = 0; i < out.length; i++) out[i] = lookup[col.codes[i]!]!;
+      return out;
+    }
+    return Float64Array.from(col.codes);
+  }
   if (col.values instanceof Float64Array) return col.values;
   return Float64Array.from(col.values as ArrayLike<number>);
 }

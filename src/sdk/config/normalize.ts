@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { isOpName, LABEL_OP_NAMES, MAX_K, OP_NAMES, opNameOf, opParam, OPS, OTHER_LABEL, percentileLabel, valueLabel, type OpName, type OpParams, type OpRef } from '../../pipelines/aggregations/catalog.js';
-import { parseDuration } from '../../pipelines/data/duration.js';
+import { formatDuration, parseDuration } from '../../pipelines/data/duration.js';
 import { ExpressionError, parseExpression } from '../../pipelines/expressions/index.js';
 import type { ConfigProblem } from './configError.js';
 import { featureColumnNames } from './featureColumns.js';
@@ -224,7 +224,7 @@ function normalizeFeature(
   if (f === undefined) return undefined;
   const source = resolveSource(f.source);
   const ops = normalizeOps(f, path, problem);
-  const windows = normalizeWindows(f, path, problem, duration);
+  const windows = withBucket(normalizeWindows(f, path, problem, duration), f, path, problem, duration);
   if (f.where !== undefined) syntaxCheck(f.where, [...path, 'where'], problem);
   if (source === undefined) return undefined;
   const columns = { ...source.columns, ...Object.fromEntries(Object.keys(source.derive).map((d) => [d, 'float64' as const])) };
@@ -495,6 +495,32 @@ function normalizeWindows(
     return [{ type: 'hopping', size, every, offset: w.offset ? duration(w.offset, [...wp, 'offset']) : 0 }];
   }
   return [{ type: 'session', gap: positive(duration(w.session, [...wp, 'session']), wp) }];
+}
+
+/** `bucket:` (materialized buckets) on every sliding window of a feature, checked. */
+function withBucket(
+  windows: WindowSpec[],
+  f: RawAggregateFeature,
+  path: ConfigPath,
+  problem: (p: ConfigPath, m: string) => void,
+  duration: (text: string, path: ConfigPath) => number,
+): WindowSpec[] {
+  if (f.bucket === undefined) return windows;
+  const bp = [...path, 'bucket'];
+  const bucket = duration(f.bucket, bp);
+  if (Number.isNaN(bucket)) return windows;
+  if (!(bucket > 0)) {
+    problem(bp, 'a bucket must be longer than 0');
+    return windows;
+  }
+  if (windows.some((w) => w.type !== 'sliding')) {
+    problem(bp, 'bucket applies to sliding windows (tumbling, hopping and session windows are summarised per pane already)');
+    return windows;
+  }
+  for (const w of windows) {
+    if (w.type === 'sliding' && w.size < bucket) problem(bp, `a bucket must not be longer than its window (${formatDuration(w.size)})`);
+  }
+  return windows.map((w) => (w.type === 'sliding' ? { ...w, bucket } : w));
 }
 
 /** Report an expression that does not parse; names and types are checked once definitions are known. */

@@ -68,6 +68,7 @@ export const aggregateFeatureSchema = z.strictObject({
   where: z.string().optional().describe('only events for which this expression is true contribute'),
   default: z.number().optional().describe('value of an empty window'),
   max_staleness: duration.optional().describe('online: a value older than this is served as the default (or null)'),
+  bucket: duration.optional().describe('sliding windows: materialized buckets of this length (Chalk bucket_duration); the window start is rounded down to a bucket edge'),
   // Op parameters; normalize.ts checks them against the ops.
   k: z.number().optional().describe('first_k, last_k, top_k, bottom_k: how many values (a column each)'),
   percentile: z.number().optional().describe('approx_percentile: the percentile, in [0, 1]'),

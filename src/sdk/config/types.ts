@@ -5,7 +5,7 @@ import type { ConfigLocation } from './configError.js';
 
 /** A window, with every duration in milliseconds. Sliding windows are read at every event; the rest emit when they close. */
 export type WindowSpec =
-  | { type: 'sliding'; size: number; inclusive: boolean }
+  | { type: 'sliding'; size: number; inclusive: boolean; bucket?: number }
   | { type: 'tumbling'; size: number; offset: number }
   | { type: 'hopping'; size: number; every: number; offset: number }
   | { type: 'session'; gap: number };

@@ -4,10 +4,9 @@ import { concatBatches, sliceBatch, takeBatch, type Batch } from '../../pipeline
 import type { Column, NumberColumn } from '../../pipelines/data/column.js';
 import { ExpressionError, parseExpression } from '../../pipelines/expressions/index.js';
 import { ConfigError } from '../../sdk/config/configError.js';
-import { asOfRowsGrouped, gatherColumn } from './asOf.js';
+import { asOfJoin } from './asOfSweep.js';
 import { computeLabel, spineKeys, type SpineKeys } from './computeLabel.js';
 import { buildFeatureMatrix } from './featureMatrix.js';
-import { groupByKey } from './keyGroups.js';
 import { labelWindows } from './labelWindow.js';
 import { planSet, type ColumnPlan, type SetPlan } from './planSet.js';
 import { setMetadata } from './setMetadata.js';
@@ -136,7 +135,6 @@ export async function assembleSet(compiled: CompiledFeatureSet, setName: string,
   const sel = selectRows(mask, windows.to, dataEnd, inference);
   const { kept, filtered, droppedPastEnd } = sel;
   const rows = takeRows(all, sel.keep, kept);
-  const rowWindows = { from: takeTimes(windows.from, sel.keep, kept), to: takeTimes(windows.to, sel.keep, kept) };
 
   // 3. Features: from the row, joined as of its time, or derived from those.
   for (const k of set.key) {
@@ -153,7 +151,7 @@ export async function assembleSet(compiled: CompiledFeatureSet, setName: string,
   const values = await featureValues(plan, rows, spineName, readTable, keysFor);
 
   // 4. The label, and the matrix.
-  const labelColumn = computeLabel(label, rows, labelEvents, rowWindows, sel.unknown, spineName, keysFor);
+  const labelColumn = computeLabel(label, rows, labelEvents, sel.unknown, spineName, keysFor);
   const labelValues: NumberColumn = labelColumn.validity === undefined
     ? { type: 'float64', values: labelColumn.values }
     : { type: 'float64', values: labelColumn.values, validity: labelColumn.validity };
@@ -207,14 +205,16 @@ async function featureValues(
       }
     }
     const table = await readTable(first.table, first.timeColumn);
-    const { keys, groups: spineGroups } = keysFor(first.key);
-    const groups = groupByKey(keys.codes(table, `table "${first.table}"`), table.time, keys.size);
-    const at = asOfRowsGrouped(spineGroups, groups, rows.length, plan.set.tolerance ?? Infinity);
-    for (const c of group) {
+    const { keys } = keysFor(first.key);
+    const cols = group.map((c) => {
       const col = table.columns[c.name];
       if (col === undefined) throw new Error(`feature table "${first.table}" has no column "${c.name}": it was written by another version of the config; run \`tributary replay\` again`);
-      values.set(c.name, gatherColumn(col, at, `column "${c.name}"`));
-    }
+      if (col.type === 'dictionary') throw new Error(`feature "${c.name}" is a string column; features are numbers`);
+      return col;
+    });
+    const tableCodes = keys.codes(table, `table "${first.table}"`);
+    const joined = asOfJoin(keys.spineCodes, rows.time, tableCodes, table.time, cols, keys.size, plan.set.tolerance ?? Infinity);
+    group.forEach((c, j) => values.set(c.name, joined[j]!));
   }
   for (const c of plan.columns) {
     if (c.kind === 'spine') {
@@ -264,13 +264,6 @@ function selectRows(mask: Uint8Array | undefined, to: Float64Array, dataEnd: num
 function takeRows(b: Batch, keep: Int32Array, kept: number): Batch {
   if (kept === b.length || keep[kept - 1] === kept - 1) return kept === b.length ? b : sliceBatch(b, 0, kept);
   return takeBatch(b, keep, kept);
-}
-
-function takeTimes(x: Float64Array, keep: Int32Array, kept: number): Float64Array {
-  if (kept === 0 || keep[kept - 1] === kept - 1) return x.subarray(0, kept);
-  const out = new Float64Array(kept);
-  for (let j = 0; j < kept; j++) out[j] = x[keep[j]!]!;
-  return out;
 }
 
 function rangeOf(time: Float64Array): { min: number; max: number } | undefined {

@@ -6,19 +6,20 @@ import type { LabelConfig } from '../../sdk/config/types.js';
 import { KeyMatcher } from './keyCodes.js';
 import { groupByKey, type KeyGroups } from './keyGroups.js';
 import { groupLabelEvents } from './labelEvents.js';
-import type { LabelWindows } from './labelWindow.js';
-import { aggregateAhead } from './lookahead.js';
+import { labelWindows } from './labelWindow.js';
+import { aggregateAheadGrouped } from './lookahead.js';
 
-/** A spine's key space on some key columns, and its rows grouped by those keys (time order kept). */
+/** A spine's key space on some key columns, and (built on first use) its rows grouped by those keys, time order kept. */
 export interface SpineKeys {
   keys: KeyMatcher;
-  groups: KeyGroups;
+  groups(): KeyGroups;
 }
 
-/** The spine's key codes on `columns` and its rows grouped by them; share one per key between joins and the label. */
+/** The spine's key codes on `columns`, and its rows grouped by them on demand; share one per key between joins and the label. */
 export function spineKeys(columns: readonly string[], spine: Batch): SpineKeys {
   const keys = new KeyMatcher(columns, spine);
-  return { keys, groups: groupByKey(keys.spineCodes, spine.time, keys.size) };
+  let groups: KeyGroups | undefined;
+  return { keys, groups: () => (groups ??= groupByKey(keys.spineCodes, spine.time, keys.size)) };
 }
 
 /** A label column: NaN under a cleared validity bit where null. */
@@ -28,9 +29,9 @@ export interface LabelColumn {
 }
 
 /**
- * The label of each spine row. The label's key columns are found in the spine by name; the
- * source's events pass `where`, are grouped per key, and `op` runs over each row's window (see
- * `aggregateAhead`). Then:
+ * The label of each spine row (in time order). The label's key columns are found in the spine by
+ * name; the source's events pass `where`, are grouped per key, and `op` runs over each row's window
+ * (`labelWindows`; see `aggregateAheadGrouped`). Then:
  * - `event_within` is 1 when the window holds an event, else 0;
  * - a window with no event takes `default` when the label has one;
  * - `expr` transforms `value` with the spine row's columns (`sign(value - mid)`); a bool result is 1/0.
@@ -38,7 +39,7 @@ export interface LabelColumn {
  * `keysFor` lets the caller share the spine's key codes and grouping with its feature joins.
  *
  * @example
- * const label = computeLabel(config.labels[0], spine, reports, labelWindows(config.labels[0], spine.time));
+ * const label = computeLabel(config.labels[0], spine, reports);
  * label.values; // Float64Array, one label per spine row
  * @throws ConfigError, located at the label, when its key is not in the spine or `where`/`expr` do not type-check
  */
@@ -46,7 +47,6 @@ export function computeLabel(
   label: LabelConfig,
   spine: Batch,
   events: Batch,
-  windows: LabelWindows,
   unknown?: Uint8Array,
   spineName = 'the spine',
   keysFor: (columns: readonly string[]) => SpineKeys = (columns) => spineKeys(columns, spine),
@@ -68,9 +68,12 @@ export function computeLabel(
       fail('.where', err.message);
     }
   }
-  const { keys, groups } = keysFor(label.key);
+  const { keys } = keysFor(label.key);
   const grouped = groupLabelEvents(label.op, label.column, events, keys, where, `label source "${label.source}"`);
-  const ahead = aggregateAhead(label.op, grouped, keys.spineCodes, windows.from, windows.to, groups);
+  const groups = keysFor(label.key).groups();
+  // Windows by position in the key groups, from the grouped times: read in order, not by row.
+  const windows = labelWindows(label, groups.times);
+  const ahead = aggregateAheadGrouped(label.op, grouped, groups, windows.from, windows.to, spine.length);
   const n = spine.length;
   let { values, validity } = ahead;
   if (label.kind === 'event_within') {

@@ -26,9 +26,8 @@ interface Windows {
  *
  * The window's positions [lo, hi) in the key's time-ordered event group come, for rows in time
  * order, from two forward cursors per key (O(rows + events) in all), and otherwise from two binary
- * searches. With `spine` (the rows grouped by the same key codes, in time order) each key's rows are
- * merged with its events in one sequential pass, and the ops run in that order too; only the results
- * are scattered back to row order. So count, first and last cost O(1) a row (amortized). sum and mean
+ * searches (`aggregateAheadGrouped` merges key by key instead). So count, first and last cost O(1)
+ * a row (amortized) or O(log n). sum and mean
  * over long windows come from prefix sums kept as double-double (a running sum plus its rounding
  * error), so the difference of two prefixes is as accurate as summing the window itself; short
  * windows are summed directly. min, max, variance, std and count_distinct loop over the window.
@@ -41,9 +40,27 @@ interface Windows {
  * const r = aggregateAhead('last', grouped, keys.spineCodes, windows.from, windows.to);
  * r.values[i]; // the last value in (from[i], to[i]] of row i's key, when r.counts[i] > 0
  */
-export function aggregateAhead(op: OpName, ev: GroupedLabelEvents, codes: Int32Array, from: Float64Array, to: Float64Array, spine?: KeyGroups): AheadResult {
-  const n = codes.length;
-  const w = windowsOf(ev.groups, codes, from, to, spine);
+export function aggregateAhead(op: OpName, ev: GroupedLabelEvents, codes: Int32Array, from: Float64Array, to: Float64Array): AheadResult {
+  return aggregate(op, ev, codes.length, windowsOf(ev.groups, codes, from, to));
+}
+
+/**
+ * The same, for rows grouped by key (`spine`: `groupByKey` of the rows' codes and times, so each
+ * key's rows are in time order), with the windows given **by position in `spine`** (`from[q]`,
+ * `to[q]` for row `spine.rows[q]`, as `labelWindows(label, spine.times)` gives them). Each key's rows
+ * are merged with its events in one sequential pass, the ops run in that order, and only the
+ * results are scattered back to row order. Rows not in `spine` (null keys) get empty windows.
+ *
+ * @example
+ * const g = groupByKey(keys.spineCodes, spine.time, keys.size);
+ * const w = labelWindows(label, g.times);
+ * const r = aggregateAheadGrouped('last', grouped, g, w.from, w.to, spine.length);
+ */
+export function aggregateAheadGrouped(op: OpName, ev: GroupedLabelEvents, spine: KeyGroups, from: Float64Array, to: Float64Array, n: number): AheadResult {
+  return aggregate(op, ev, n, mergedWindows(ev.groups, spine, from, to));
+}
+
+function aggregate(op: OpName, ev: GroupedLabelEvents, n: number, w: Windows): AheadResult {
   const { m, order, lo, hi } = w;
   // Results by position, then scattered to rows.
   const vals = new Float64Array(m);
@@ -96,35 +113,36 @@ export function aggregateAhead(op: OpName, ev: GroupedLabelEvents, codes: Int32A
   return { values, validity, counts };
 }
 
-function windowsOf(groups: KeyGroups, codes: Int32Array, from: Float64Array, to: Float64Array, spine: KeyGroups | undefined): Windows {
+/** Each key's rows (in time order, windows by position) merged with its events: two cursors that only move forward. */
+function mergedWindows(groups: KeyGroups, spine: KeyGroups, from: Float64Array, to: Float64Array): Windows {
+  const { start, times } = groups;
+  const keys = Math.min(start.length, spine.start.length) - 1;
+  const m = spine.start[keys]!;
+  const lo = new Int32Array(m);
+  const hi = new Int32Array(m);
+  for (let k = 0; k < keys; k++) {
+    const qe = spine.start[k + 1]!;
+    const e = start[k + 1]!;
+    let a = start[k]!;
+    let b = a;
+    for (let q = spine.start[k]!; q < qe; q++) {
+      const f = from[q]!;
+      while (a < e && times[a]! <= f) a++;
+      if (b < a) b = a;
+      const t = to[q]!;
+      while (b < e && times[b]! <= t) b++;
+      lo[q] = a;
+      hi[q] = b;
+    }
+  }
+  return { m, order: spine.rows.subarray(0, m), lo, hi };
+}
+
+function windowsOf(groups: KeyGroups, codes: Int32Array, from: Float64Array, to: Float64Array): Windows {
   const n = codes.length;
   const { start, times } = groups;
   const size = start.length - 1;
   const sorted = nonDecreasing(from) && nonDecreasing(to);
-  if (sorted && spine !== undefined) {
-    // Merge each key's rows (in time order) with its events, writing positions in group order.
-    const keys = Math.min(size, spine.start.length - 1);
-    const m = spine.start[keys]!;
-    const lo = new Int32Array(m);
-    const hi = new Int32Array(m);
-    for (let k = 0; k < keys; k++) {
-      const qe = spine.start[k + 1]!;
-      const e = start[k + 1]!;
-      let a = start[k]!;
-      let b = a;
-      for (let q = spine.start[k]!; q < qe; q++) {
-        const i = spine.rows[q]!;
-        const f = from[i]!;
-        while (a < e && times[a]! <= f) a++;
-        if (b < a) b = a;
-        const t = to[i]!;
-        while (b < e && times[b]! <= t) b++;
-        lo[q] = a;
-        hi[q] = b;
-      }
-    }
-    return { m, order: spine.rows.subarray(0, m), lo, hi };
-  }
   const lo = new Int32Array(n);
   const hi = new Int32Array(n);
   if (sorted) {

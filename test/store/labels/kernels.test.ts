@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { asOfRows, asOfRowsGrouped } from '../../../src/store/labels/asOf.js';
+import { asOfJoin } from '../../../src/store/labels/asOfSweep.js';
 import { KeyMatcher } from '../../../src/store/labels/keyCodes.js';
 import { groupByKey } from '../../../src/store/labels/keyGroups.js';
 import { groupLabelEvents } from '../../../src/store/labels/labelEvents.js';
 import { labelWindows } from '../../../src/store/labels/labelWindow.js';
-import { aggregateAhead } from '../../../src/store/labels/lookahead.js';
+import { aggregateAhead, aggregateAheadGrouped } from '../../../src/store/labels/lookahead.js';
 import { batchOf } from './helpers.js';
 
 describe('asOfRows', () => {
@@ -36,6 +37,49 @@ describe('asOfRows', () => {
         const spineGroups = groupByKey(Int32Array.from(sorted, (r) => r[0]), Float64Array.from(sorted, (r) => r[1]), 4);
         const grouped = asOfRowsGrouped(spineGroups, groups, sorted.length, tolerance);
         expect(Array.from(grouped)).toEqual(sorted.map(([k, t]) => (k < 0 ? -1 : naive(table, k, t, tolerance))));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('asOfJoin (the sweep)', () => {
+  it('matches a naive scan, for tables in or out of time order, with nulls and NaN values, keeping values or rows per key', () => {
+    const arb = fc.record({
+      spine: fc.array(fc.tuple(fc.integer({ min: -1, max: 3 }), fc.integer({ min: 0, max: 30 })), { maxLength: 40 }),
+      table: fc.array(fc.tuple(fc.integer({ min: -1, max: 3 }), fc.integer({ min: 0, max: 30 }), fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constant(NaN), fc.constant(null))), { maxLength: 40 }),
+      tolerance: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
+      sortedTable: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(arb, ({ spine, table, tolerance, sortedTable }) => {
+        const rows = sortedTable ? [...table].sort((a, b) => a[1] - b[1]) : table;
+        const sorted = [...spine].sort((a, b) => a[1] - b[1]);
+        const values = Float64Array.from(rows, (r) => (r[2] === null ? NaN : r[2]));
+        const validity = new Uint8Array((rows.length + 7) >> 3);
+        rows.forEach((r, j) => r[2] !== null && (validity[j >> 3]! |= 1 << (j & 7)));
+        const expected = sorted.map(([k, t]) => {
+          let best = -1;
+          rows.forEach(([kk, tt], j) => {
+            if (k >= 0 && kk === k && tt < t && (best < 0 || tt >= rows[best]![1])) best = j;
+          });
+          if (best < 0 || (tolerance !== undefined && t - rows[best]![1] > tolerance)) return null;
+          return rows[best]![2];
+        });
+        for (const eager of [1 << 22, 0]) {
+          const [got] = asOfJoin(
+            Int32Array.from(sorted, (r) => r[0]),
+            Float64Array.from(sorted, (r) => r[1]),
+            Int32Array.from(rows, (r) => r[0]),
+            Float64Array.from(rows, (r) => r[1]),
+            [{ type: 'float64', values, validity }],
+            4,
+            tolerance,
+            eager,
+          );
+          const out = Array.from(got!.values, (x, i) => (got!.validity !== undefined && ((got!.validity[i >> 3]! >> (i & 7)) & 1) === 0 ? null : x));
+          expect(out).toEqual(expected);
+        }
       }),
       { numRuns: 500 },
     );
@@ -109,7 +153,8 @@ describe('aggregateAhead paths', () => {
         const g = groupLabelEvents('sum', 'x', ev, keys);
         const w = labelWindows({ kind: 'lookahead', horizon: h, periods: 1, offset: 0 }, s.time);
         const spineGroups = groupByKey(keys.spineCodes, s.time, keys.size);
-        const merged = aggregateAhead('sum', g, keys.spineCodes, w.from, w.to, spineGroups);
+        const wg = labelWindows({ kind: 'lookahead', horizon: h, periods: 1, offset: 0 }, spineGroups.times);
+        const merged = aggregateAheadGrouped('sum', g, spineGroups, wg.from, wg.to, s.length);
         const cursors = aggregateAhead('sum', g, keys.spineCodes, w.from, w.to);
         // Reversed rows force the binary searches.
         const rev = (x: Float64Array) => Float64Array.from(x).reverse();
