@@ -1,4 +1,7 @@
 import type { BenchSuite } from '../lib/suite.js';
+import { labelAssembly } from './labelAssembly.js';
+import { liveLatency } from './liveLatency.js';
+import { onlineFetch } from './onlineFetch.js';
 import { slidingReference } from './slidingReference.js';
 
 /**
@@ -7,4 +10,7 @@ import { slidingReference } from './slidingReference.js';
  */
 export const SUITES: readonly BenchSuite[] = [
   slidingReference,
+  labelAssembly,
+  onlineFetch,
+  liveLatency,
 ];

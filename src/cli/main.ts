@@ -5,6 +5,8 @@ import { deployCommand } from './commands/deploy.js';
 import { generateCommand } from './commands/generate.js';
 import { importCommand } from './commands/import.js';
 import { inspectCommand } from './commands/inspect.js';
+import { labelCommand } from './commands/label.js';
+import { liveCommand } from './commands/live.js';
 import { replayCommand } from './commands/replay.js';
 import { scaleCommand } from './commands/scale.js';
 import { serveCommand } from './commands/serve.js';
@@ -55,6 +57,25 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--seed <n>', 'random seed')
     .option('--scale <x>', 'size multiplier')
     .action((domain: string, flags) => run(() => generateCommand(domain, flags, out))());
+  program
+    .command('live')
+    .argument('<config>', 'feature-set YAML')
+    .description("compute the features over live events (the config's live: sources) until SIGINT/SIGTERM")
+    .option('--out <dir>', 'folder for the tables written on stop (default <data_dir>/live)')
+    .option('--duration <time>', 'stop after this long, e.g. 30s')
+    .option('--fsync', 'flush every log append to disk (survives power loss; slower)')
+    .option('--json', 'print the summary as JSON')
+    .action((file: string, flags) => run(() => liveCommand(file, flags, out))());
+  program
+    .command('label')
+    .argument('<config>', 'feature-set YAML')
+    .description('build the feature-label sets: features as of each row, labels from the future')
+    .option('--set <name...>', 'only these sets (default: all)')
+    .option('--out <dir>', 'folder for the set files (default <data_dir>/sets)')
+    .option('--format <format>', "arrow or parquet (default: each set's format)")
+    .option('--inference', 'keep rows past the end of the data, with a null label')
+    .option('--json', 'print the summary as JSON')
+    .action((file: string, flags) => run(() => labelCommand(file, flags, out))());
   program
     .command('serve')
     .argument('<config>', 'feature-set YAML')

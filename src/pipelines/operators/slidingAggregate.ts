@@ -1,6 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import { BucketedSlidingAggregator } from '../aggregations/bucketedSliding.js';
 import { SlidingAggregator, type SlidingOutputSpec } from '../aggregations/slidingAggregator.js';
+import { isMomentOp, SlidingMoments, type MomentOp } from '../aggregations/slidingMoments.js';
 import { outputColumnNames } from '../aggregations/windowRows.js';
 import type { Batch } from '../data/batch.js';
 import type { Column } from '../data/column.js';
@@ -43,15 +44,16 @@ export function slidingAggregate(ctx: StepContext, opts: SlidingAggregateOptions
 }
 
 class SlidingState implements StepState<KeyedBatch, Batch> {
-  private readonly agg: SlidingAggregator | BucketedSlidingAggregator;
+  private readonly agg: SlidingAggregator | BucketedSlidingAggregator | SlidingMoments;
   /** Result columns in order: each output's column names. */
   private readonly names: string[];
   constructor(private readonly opts: SlidingAggregateOptions) {
     const defaults = opts.outputs.map((o) => o.default);
-    this.agg =
-      opts.bucket === undefined
-        ? new SlidingAggregator(opts.outputs, opts.inclusive ?? false, defaults)
-        : new BucketedSlidingAggregator(opts.outputs, opts.bucket, opts.inclusive ?? false, defaults);
+    const inclusive = opts.inclusive ?? false;
+    // count/sum/mean/variance/std alone take the fast kernel; any other op, the general one.
+    if (opts.bucket !== undefined) this.agg = new BucketedSlidingAggregator(opts.outputs, opts.bucket, inclusive, defaults);
+    else if (opts.outputs.every((o) => isMomentOp(o.op))) this.agg = new SlidingMoments(opts.outputs as readonly { op: MomentOp; size: number }[], inclusive, defaults);
+    else this.agg = new SlidingAggregator(opts.outputs, inclusive, defaults);
     this.names = opts.outputs.flatMap(outputColumnNames);
   }
 
@@ -63,7 +65,7 @@ class SlidingState implements StepState<KeyedBatch, Batch> {
       const col = b.columns[valueColumn];
       if (col === undefined) throw new Error(`column "${valueColumn}" is not in the batch`);
       values = numericValues(col);
-      this.agg.setValueDictionary(col.type === 'dictionary' ? col.dictionary : undefined);
+      if (!(this.agg instanceof SlidingMoments)) this.agg.setValueDictionary(col.type === 'dictionary' ? col.dictionary : undefined);
       // A null value contributes nothing (SQL aggregates skip nulls).
       if (col.validity !== undefined) {
         contributes = contributes === undefined ? new Uint8Array(b.length).fill(1) : Uint8Array.from(contributes);

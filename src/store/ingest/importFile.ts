@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import type { DeadLetterSink } from '../deadLetter.js';
+import type { ImportFingerprint } from '../log/manifest.js';
 import type { SourceLog } from '../log/sourceLog.js';
 import { readArrowFile } from './arrowIpc.js';
 import { readCsvFile } from './csv.js';
@@ -63,8 +66,11 @@ export interface ImportOptions {
 
 /**
  * Import one file into a source's log: rows are appended in file order, the log is flushed, and the
- * file's fingerprint (path, size, mtime) is recorded, so that importing the same file again is skipped
- * unless `force`. Bad rows never abort the import; each goes to dead letters with a reason. Problems
+ * file's fingerprint (path, size, mtime, content hash, first offset) is recorded. Importing the same
+ * file again is skipped unless `force`; a file that was only touched (same content) is skipped too.
+ * A file whose content changed replaces its earlier rows when they are the end of the log, and is
+ * refused otherwise (its rows would be doubled). Bad rows never abort the import; each goes to dead
+ * letters with a reason. Problems
  * with the file as a whole (missing, unreadable, no time or key column) throw an Error whose message
  * names the file; rows the file had already added are taken out of the log again.
  *
@@ -87,8 +93,15 @@ export async function importFile(log: SourceLog, file: string, opts: ImportOptio
 
   const report: ImportReport = { source: log.spec.name, file, rows: 0, deadLetters: 0, reasons: {}, skipped: false };
   const previous = log.importedFingerprint(path);
-  if (!opts.force && previous !== undefined && previous.size === info.size && previous.mtimeMs === info.mtimeMs) {
-    return { ...report, skipped: true };
+  let sha256: string | undefined;
+  if (!opts.force && previous !== undefined) {
+    if (previous.size === info.size && previous.mtimeMs === info.mtimeMs) return { ...report, skipped: true };
+    sha256 = await hashFile(path);
+    if (sha256 === previous.sha256) {
+      await log.recordImport({ ...previous, mtimeMs: info.mtimeMs });
+      return { ...report, skipped: true };
+    }
+    await dropPreviousRows(log, previous, file);
   }
 
   const builder = new RowBuilder(log, {
@@ -110,6 +123,33 @@ export async function importFile(log: SourceLog, file: string, opts: ImportOptio
     throw err;
   }
   opts.deadLetters?.flush();
-  await log.recordImport({ path, size: info.size, mtimeMs: info.mtimeMs, rows: builder.rows, deadLetters: builder.rejected });
+  await log.recordImport({
+    path,
+    size: info.size,
+    mtimeMs: info.mtimeMs,
+    rows: builder.rows,
+    deadLetters: builder.rejected,
+    sha256: sha256 ?? (await hashFile(path)),
+    firstOffset: start,
+  });
   return { ...report, rows: builder.rows, deadLetters: builder.rejected, reasons: { ...builder.reasons } };
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** A changed file replaces its earlier rows, which is possible only when they end the log. */
+async function dropPreviousRows(log: SourceLog, previous: ImportFingerprint, file: string): Promise<void> {
+  // Logs written before first offsets were recorded: a file that is the log's only content starts at 0.
+  const first = previous.firstOffset ?? (previous.rows === log.rowCount ? 0 : undefined);
+  if (first === undefined || first + previous.rows !== log.rowCount) {
+    throw new Error(
+      `${file} changed since it was imported, and other events follow its rows in the log of source ${log.spec.name}: ` +
+        `to rebuild, delete ${log.dir} and import again`,
+    );
+  }
+  await log.truncate(first);
 }

@@ -10,8 +10,9 @@ import { firstAtOrAfter, type KeyGroups } from './keyGroups.js';
  * columns, and any inclusive window, would leak that event into the row. Ties among the table's
  * rows at that latest time go to the last one in table order.
  *
- * A time-sorted spine (the assembler sorts it) is served by one forward cursor per key: O(spine +
- * table) in all. Any other order falls back to a binary search per row.
+ * A time-sorted spine is served by one forward cursor per key: O(spine + table) in all. Any other
+ * order falls back to a binary search per row. (The assembler, whose spine is time-sorted, uses
+ * `asOfJoin`, a sweep that also gathers the values.)
  *
  * @example
  * const g = groupByKey(tableCodes, table.time, keys.size);
@@ -57,38 +58,6 @@ export function asOfRows(codes: Int32Array, time: Float64Array, groups: KeyGroup
     const lo = start[k]!;
     const p = firstAtOrAfter(times, lo, start[k + 1]!, t);
     out[i] = p > lo && t - times[p - 1]! <= tolerance ? rows[p - 1]! : -1;
-  }
-  return out;
-}
-
-/**
- * The same join, for a spine grouped by key as well (`spine`: its rows by key code, in time order,
- * as `groupByKey` gives them for a time-sorted spine). Each key's spine rows and table rows are then
- * merged in one sequential pass; only the result is written out of order. One spine grouping serves
- * every table joined on the same key, which makes this the faster form for several joins.
- *
- * @example
- * const spineGroups = groupByKey(keys.spineCodes, spine.time, keys.size);
- * const at = asOfRowsGrouped(spineGroups, groupByKey(keys.codes(table), table.time, keys.size), spine.length);
- */
-export function asOfRowsGrouped(spine: KeyGroups, table: KeyGroups, n: number, tolerance = Infinity): Int32Array {
-  const out = new Int32Array(n).fill(-1);
-  const size = Math.min(spine.start.length, table.start.length) - 1;
-  const { start: ss, rows: sr, times: st } = spine;
-  const { start: ts, rows: tr, times: tt } = table;
-  for (let k = 0; k < size; k++) {
-    const qe = ss[k + 1]!;
-    let q = ss[k]!;
-    if (q === qe) continue;
-    const p0 = ts[k]!;
-    const e = ts[k + 1]!;
-    if (p0 === e) continue;
-    let p = p0;
-    for (; q < qe; q++) {
-      const t = st[q]!;
-      while (p < e && tt[p]! < t) p++;
-      if (p > p0 && t - tt[p - 1]! <= tolerance) out[sr[q]!] = tr[p - 1]!;
-    }
   }
   return out;
 }

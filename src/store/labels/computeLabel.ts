@@ -3,24 +3,11 @@ import type { Column } from '../../pipelines/data/column.js';
 import { ExpressionError, parseExpression } from '../../pipelines/expressions/index.js';
 import { ConfigError } from '../../sdk/config/configError.js';
 import type { LabelConfig } from '../../sdk/config/types.js';
-import { KeyMatcher } from './keyCodes.js';
-import { groupByKey, type KeyGroups } from './keyGroups.js';
-import { groupLabelEvents } from './labelEvents.js';
+import { spineKeys, type SpineKeys } from './keyCodes.js';
+import { groupLabelEvents, sweepEvents } from './labelEvents.js';
+import { SWEEP_OPS, sweepAhead } from './labelSweep.js';
 import { labelWindows } from './labelWindow.js';
-import { aggregateAheadGrouped } from './lookahead.js';
-
-/** A spine's key space on some key columns, and (built on first use) its rows grouped by those keys, time order kept. */
-export interface SpineKeys {
-  keys: KeyMatcher;
-  groups(): KeyGroups;
-}
-
-/** The spine's key codes on `columns`, and its rows grouped by them on demand; share one per key between joins and the label. */
-export function spineKeys(columns: readonly string[], spine: Batch): SpineKeys {
-  const keys = new KeyMatcher(columns, spine);
-  let groups: KeyGroups | undefined;
-  return { keys, groups: () => (groups ??= groupByKey(keys.spineCodes, spine.time, keys.size)) };
-}
+import { aggregateAheadGrouped, type AheadResult } from './lookahead.js';
 
 /** A label column: NaN under a cleared validity bit where null. */
 export interface LabelColumn {
@@ -29,9 +16,10 @@ export interface LabelColumn {
 }
 
 /**
- * The label of each spine row (in time order). The label's key columns are found in the spine by
- * name; the source's events pass `where`, are grouped per key, and `op` runs over each row's window
- * (`labelWindows`; see `aggregateAheadGrouped`). Then:
+ * The label of each spine row. The label's key columns are found in the spine by
+ * name; the source's events pass `where`, and `op` runs over each row's window (`labelWindows`): by
+ * one time sweep (`sweepAhead`) for count, sum, mean, first and last, else over the events grouped per
+ * key (`aggregateAheadGrouped`). Then:
  * - `event_within` is 1 when the window holds an event, else 0;
  * - a window with no event takes `default` when the label has one;
  * - `expr` transforms `value` with the spine row's columns (`sign(value - mid)`); a bool result is 1/0.
@@ -60,7 +48,7 @@ export function computeLabel(
     }
   }
   let where: Uint8Array | undefined;
-  if (label.where !== undefined) {
+  if (label.where !== undefined && events.length > 0) {
     try {
       where = parseExpression(label.where).evaluatePredicate(events);
     } catch (err) {
@@ -69,11 +57,21 @@ export function computeLabel(
     }
   }
   const { keys } = keysFor(label.key);
-  const grouped = groupLabelEvents(label.op, label.column, events, keys, where, `label source "${label.source}"`);
-  const groups = keysFor(label.key).groups();
-  // Windows by position in the key groups, from the grouped times: read in order, not by row.
-  const windows = labelWindows(label, groups.times);
-  const ahead = aggregateAheadGrouped(label.op, grouped, groups, windows.from, windows.to, spine.length);
+  const what = `label source "${label.source}"`;
+  // count, sum, mean, first, last: one sweep over rows and events in time order. The rest, or rows
+  // out of time order: the events grouped per key, each key's rows merged with them.
+  let ahead: AheadResult | undefined;
+  if (SWEEP_OPS.has(label.op)) {
+    const w = labelWindows(label, spine.time);
+    ahead = sweepAhead(label.op, sweepEvents(label.op, label.column, events, keys, where, what), keys.spineCodes, w.from, w.to, keys.size);
+  }
+  if (ahead === undefined) {
+    const grouped = groupLabelEvents(label.op, label.column, events, keys, where, what);
+    const groups = keysFor(label.key).groups();
+    // Windows by position in the key groups, from the grouped times: read in order, not by row.
+    const windows = labelWindows(label, groups.times);
+    ahead = aggregateAheadGrouped(label.op, grouped, groups, windows.from, windows.to, spine.length);
+  }
   const n = spine.length;
   let { values, validity } = ahead;
   if (label.kind === 'event_within') {

@@ -8,8 +8,11 @@
  * | `arrowFileTables.ts`, `logEvents.ts`, `memorySources.ts` | those inputs from replay's Arrow files, the event log, memory |
  * | `keyCodes.ts` | one key space for a spine and the tables joined to it |
  * | `keyGroups.ts` | rows grouped per key code in time order (CSR) |
- * | `asOf.ts` | the point-in-time as-of join and gathering of joined columns |
- * | `labelWindow.ts`, `labelEvents.ts`, `lookahead.ts`, `computeLabel.ts` | label windows, events, aggregates, the label column |
+ * | `asOfSweep.ts` | the point-in-time as-of join the assembler uses: one sweep in time order |
+ * | `asOf.ts` | the as-of join as row indices, for rows in any order, and gathering by them |
+ * | `labelWindow.ts`, `labelEvents.ts` | label windows; the label source's events, prepared |
+ * | `labelSweep.ts`, `lookahead.ts` | look-ahead aggregates: by sweep (count, sum, mean, first, last), or per key group (all ops) |
+ * | `computeLabel.ts` | the label column: where, op, default, expr |
  * | `planSet.ts` | which table, key and join each feature of a set takes |
  * | `featureMatrix.ts`, `setTable.ts`, `setMetadata.ts` | the matrix, the Arrow table, its metadata |
  * | `assemble.ts` | one set, end to end, in memory |
@@ -19,13 +22,15 @@ export type { FeatureTable, FeatureTableSource, LabelEventSource } from './sourc
 export { ArrowFileTables } from './arrowFileTables.js';
 export { LogEventSource } from './logEvents.js';
 export { MemoryEvents, MemoryTables } from './memorySources.js';
-export { KeyMatcher } from './keyCodes.js';
+export { KeyMatcher, spineKeys, type SpineKeys } from './keyCodes.js';
 export { groupByKey, type KeyGroups } from './keyGroups.js';
-export { asOfRows, asOfRowsGrouped, gatherColumn } from './asOf.js';
+export { asOfRows, gatherColumn } from './asOf.js';
+export { asOfJoin } from './asOfSweep.js';
 export { labelWindows, type LabelWindows } from './labelWindow.js';
-export { groupLabelEvents, type GroupedLabelEvents } from './labelEvents.js';
+export { groupLabelEvents, sweepEvents, type GroupedLabelEvents } from './labelEvents.js';
 export { aggregateAhead, aggregateAheadGrouped, type AheadResult } from './lookahead.js';
-export { computeLabel, spineKeys, type LabelColumn, type SpineKeys } from './computeLabel.js';
+export { SWEEP_OPS, sweepAhead, type SweepEvents } from './labelSweep.js';
+export { computeLabel, type LabelColumn } from './computeLabel.js';
 export { planSet, type ColumnPlan, type SetPlan, type SpinePlan } from './planSet.js';
 export { buildFeatureMatrix, featureMatrix, featureMatrixData } from './featureMatrix.js';
 export { MATRIX_COLUMN, setTable } from './setTable.js';

@@ -2,6 +2,7 @@ import type { Batch } from '../../pipelines/data/batch.js';
 import type { Column } from '../../pipelines/data/column.js';
 import { Dictionary } from '../../pipelines/data/dictionary.js';
 import { PairTable } from '../../pipelines/data/pairTable.js';
+import { groupByKey, type KeyGroups } from './keyGroups.js';
 
 /**
  * One key space for a spine and every table joined to it on the same key columns.
@@ -98,6 +99,26 @@ export class KeyMatcher {
     }
     return out;
   }
+}
+
+/** A spine's key space on some key columns, and (built on first use) its rows grouped by those keys, time order kept. */
+export interface SpineKeys {
+  keys: KeyMatcher;
+  groups(): KeyGroups;
+}
+
+/**
+ * The spine's key codes on `columns`, and its rows grouped by them on demand: one per key, shared by
+ * every feature joined on it and by the label.
+ *
+ * @example
+ * const { keys, groups } = spineKeys(['user_id'], spine);
+ * groups().start; // CSR offsets over keys.size key codes
+ */
+export function spineKeys(columns: readonly string[], spine: Batch): SpineKeys {
+  const keys = new KeyMatcher(columns, spine);
+  let groups: KeyGroups | undefined;
+  return { keys, groups: () => (groups ??= groupByKey(keys.spineCodes, spine.time, keys.size)) };
 }
 
 /** `codes` with -1 at null rows (a copy only when there are nulls). */

@@ -2,6 +2,7 @@ import type { Batch } from '../../pipelines/data/batch.js';
 import type { OpName } from '../../pipelines/aggregations/catalog.js';
 import { groupByKey, type KeyGroups } from './keyGroups.js';
 import type { KeyMatcher } from './keyCodes.js';
+import type { SweepEvents } from './labelSweep.js';
 
 /** A label source's events, grouped by spine key code and in time order, with what the label's op reads. */
 export interface GroupedLabelEvents {
@@ -78,4 +79,31 @@ export function groupLabelEvents(op: OpName, column: string | undefined, events:
   const src = col.values;
   for (let p = 0; p < m; p++) values[p] = src[rows[p]!]!;
   return { groups, values, distinctSize: 0, ...(range && { range }) };
+}
+
+/**
+ * The same events for `sweepAhead`, in their own order: key codes in the spine's key space, times,
+ * the op's values as float64, and which events count (`where`, and a non-null value when the op
+ * reads a column).
+ *
+ * @example
+ * const ev = sweepEvents('last', 'mid', tickers, keys);
+ * sweepAhead('last', ev, keys.spineCodes, w.from, w.to, keys.size);
+ */
+export function sweepEvents(op: OpName, column: string | undefined, events: Batch, keys: KeyMatcher, where?: Uint8Array, what = 'label source'): SweepEvents {
+  const n = events.length;
+  if (n === 0) return { codes: new Int32Array(0), time: new Float64Array(0), values: new Float64Array(0) };
+  const col = column === undefined ? undefined : events.columns[column];
+  if (column !== undefined && col === undefined) throw new Error(`column "${column}" is not in the ${what}`);
+  let include = where;
+  if (col?.validity !== undefined) {
+    const v = col.validity;
+    include = new Uint8Array(n);
+    for (let i = 0; i < n; i++) include[i] = (where === undefined || where[i] === 1) && ((v[i >> 3]! >> (i & 7)) & 1) === 1 ? 1 : 0;
+  }
+  const codes = keys.codes(events, what);
+  if (col === undefined || op === 'count') return { codes, time: events.time, ...(include && { include }) };
+  if (col.type === 'dictionary') throw new Error(`op "${op}" needs a numeric column, and "${column}" is a string`);
+  const values = col.values instanceof Float64Array ? col.values : Float64Array.from(col.values as ArrayLike<number>);
+  return { codes, time: events.time, values, ...(include && { include }) };
 }

@@ -23,6 +23,10 @@ export interface ImportFingerprint {
   /** Rows appended to the log, and rows sent to dead letters, when it was imported. */
   rows: number;
   deadLetters: number;
+  /** SHA-256 of the content, to tell a touched file from a changed one. */
+  sha256?: string;
+  /** Offset of the file's first row in the log: its rows are [firstOffset, firstOffset + rows). */
+  firstOffset?: number;
 }
 
 /** The `manifest.json` of one source: the truth about which segments make up its log. */

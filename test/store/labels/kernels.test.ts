@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { asOfRows, asOfRowsGrouped } from '../../../src/store/labels/asOf.js';
+import { asOfRows } from '../../../src/store/labels/asOf.js';
 import { asOfJoin } from '../../../src/store/labels/asOfSweep.js';
 import { KeyMatcher } from '../../../src/store/labels/keyCodes.js';
 import { groupByKey } from '../../../src/store/labels/keyGroups.js';
-import { groupLabelEvents } from '../../../src/store/labels/labelEvents.js';
+import { groupLabelEvents, sweepEvents } from '../../../src/store/labels/labelEvents.js';
+import { sweepAhead } from '../../../src/store/labels/labelSweep.js';
 import { labelWindows } from '../../../src/store/labels/labelWindow.js';
 import { aggregateAhead, aggregateAheadGrouped } from '../../../src/store/labels/lookahead.js';
 import { batchOf } from './helpers.js';
@@ -32,11 +33,6 @@ describe('asOfRows', () => {
           const got = asOfRows(Int32Array.from(rows, (r) => r[0]), Float64Array.from(rows, (r) => r[1]), groups, tolerance);
           expect(Array.from(got)).toEqual(rows.map(([k, t]) => (k < 0 ? -1 : naive(table, k, t, tolerance))));
         }
-        // Grouped: a time-sorted spine grouped by key, merged with the table's groups.
-        const sorted = [...spine].sort((a, b) => a[1] - b[1]);
-        const spineGroups = groupByKey(Int32Array.from(sorted, (r) => r[0]), Float64Array.from(sorted, (r) => r[1]), 4);
-        const grouped = asOfRowsGrouped(spineGroups, groups, sorted.length, tolerance);
-        expect(Array.from(grouped)).toEqual(sorted.map(([k, t]) => (k < 0 ? -1 : naive(table, k, t, tolerance))));
       }),
       { numRuns: 500 },
     );
@@ -168,6 +164,39 @@ describe('aggregateAhead paths', () => {
         });
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('sweepAhead', () => {
+  it('equals the grouped path for count, sum, mean, first and last, with ties, nulls, a where mask and events out of order', () => {
+    const arb = fc.record({
+      spine: fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 30 })), { maxLength: 30 }),
+      events: fc.array(fc.tuple(fc.constantFrom('a', 'b', 'd'), fc.integer({ min: 0, max: 40 }), fc.option(fc.integer({ min: -9, max: 9 }), { nil: null }), fc.boolean()), { maxLength: 50 }),
+      h: fc.integer({ min: 1, max: 12 }),
+      op: fc.constantFrom('count', 'sum', 'mean', 'first', 'last' as const),
+    });
+    fc.assert(
+      fc.property(arb, ({ spine, events, h, op }) => {
+        const sorted = [...spine].sort((a, b) => a[1] - b[1]);
+        const s = batchOf(sorted.map((r) => r[1]), { k: sorted.map((r) => r[0]) });
+        const ev = batchOf(events.map((r) => r[1]), { k: events.map((r) => r[0]), x: events.map((r) => r[2]) });
+        const where = Uint8Array.from(events, (r) => (r[3] ? 1 : 0));
+        const keys = new KeyMatcher(['k'], s);
+        const column = op === 'count' ? undefined : 'x';
+        const w = labelWindows({ kind: 'lookahead', horizon: h, periods: 1, offset: 0 }, s.time);
+        const swept = sweepAhead(op, sweepEvents(op, column, ev, keys, where), keys.spineCodes, w.from, w.to, keys.size)!;
+        const g = groupByKey(keys.spineCodes, s.time, keys.size);
+        const wg = labelWindows({ kind: 'lookahead', horizon: h, periods: 1, offset: 0 }, g.times);
+        const grouped = aggregateAheadGrouped(op, groupLabelEvents(op, column, ev, keys, where), g, wg.from, wg.to, s.length);
+        expect(Array.from(swept.counts)).toEqual(Array.from(grouped.counts));
+        swept.values.forEach((v, i) => {
+          const u = grouped.values[i]!;
+          if (Number.isNaN(u)) expect(v).toBeNaN();
+          else expect(Math.abs(v - u)).toBeLessThan(1e-9);
+        });
+      }),
+      { numRuns: 500 },
     );
   });
 });
