@@ -157,6 +157,10 @@ export class SlidingMoments implements Checkpointable {
     this.ensureKeys(keyCount);
     const n = time.length;
     const results: SlidingResult[] = this.outputs.map(() => ({ values: new Float64Array(n) }));
+    if (this.windows.length === 1 && this.finite === 1 && !this.inclusive) {
+      this.processOneWindow(time, keys, values, contributes, results);
+      return results;
+    }
     for (let i = 0; i < n; ) {
       const t = time[i]!;
       let j = i + 1;
@@ -171,6 +175,109 @@ export class SlidingMoments implements Checkpointable {
       i = j;
     }
     return results;
+  }
+
+  /**
+   * The common case, one finite half-open window, fused: a row with no tie evicts, reads, writes
+   * and adds in one pass with everything in locals; a run of equal times goes the two-pass way.
+   */
+  private processOneWindow(time: Float64Array, keys: Int32Array, values: Float64Array | undefined, contributes: Uint8Array | undefined, results: SlidingResult[]): void {
+    const n = time.length;
+    const size = this.windows[0]!;
+    const { head, count, sum, squares, end, shift, needsValues, needsSquares, defaults } = this;
+    const nOut = results.length;
+    const outOp = this.outOp;
+    const outValues = results.map((r) => r.values);
+    for (let i = 0; i < n; ) {
+      const t = time[i]!;
+      if (i + 1 < n && time[i + 1] === t) {
+        let j = i + 2;
+        while (j < n && time[j] === t) j++;
+        this.read(i, j, t, keys, results);
+        this.add(i, j, t, keys, values, contributes);
+        i = j;
+        continue;
+      }
+      const k = keys[i]!;
+      if (k < 0) {
+        for (let o = 0; o < nOut; o++) setNull(results[o]!, i);
+        i++;
+        continue;
+      }
+      // Evict what left [t - size, t).
+      const ringTime = this.ringTime;
+      const ringValue = this.ringValue;
+      let base = this.off[k]!;
+      let mask = this.mask[k]!;
+      let e = end[k]!;
+      let h = head[k]!;
+      let c = count[k]!;
+      let sh = shift[k]!;
+      const lower = t - size;
+      if (h < e && ringTime[base + (h & mask)]! < lower) {
+        let su = sum[k]!;
+        let q = squares[k]!;
+        do {
+          c--;
+          if (needsValues) {
+            const x = ringValue[base + (h & mask)]! - sh;
+            su -= x;
+            if (needsSquares) q -= x * x;
+          }
+          h++;
+        } while (h < e && ringTime[base + (h & mask)]! < lower);
+        if (c === 0) {
+          su = 0;
+          q = 0;
+        }
+        sum[k] = su;
+        squares[k] = q;
+        head[k] = h;
+        count[k] = c;
+      }
+      // Read.
+      for (let o = 0; o < nOut; o++) {
+        const op = outOp[o]!;
+        const out = outValues[o]!;
+        if (c === 0) {
+          const d = defaults[o];
+          if (d !== undefined) out[i] = d;
+          else if (op === COUNT) out[i] = 0;
+          else setNull(results[o]!, i);
+        } else if (op === COUNT) out[i] = c;
+        else if (op === SUM) out[i] = sum[k]! + c * sh;
+        else if (op === MEAN) out[i] = sh + sum[k]! / c;
+        else if (c < 2) setNull(results[o]!, i);
+        else {
+          const su = sum[k]!;
+          const variance = Math.max(0, (squares[k]! - (su * su) / c) / (c - 1));
+          out[i] = op === STD ? Math.sqrt(variance) : variance;
+        }
+      }
+      // Add.
+      if (contributes === undefined || contributes[i] === 1) {
+        const v = values === undefined ? 0 : values[i]!;
+        if (mask < 0 || e - h > mask) {
+          this.growRing(k);
+          base = this.off[k]!;
+          mask = this.mask[k]!;
+        }
+        const slot = base + (e & mask);
+        this.ringTime[slot] = t;
+        if (needsValues) this.ringValue[slot] = v;
+        if (c === 0) {
+          sh = v;
+          shift[k] = v;
+        }
+        const x = v - sh;
+        count[k] = c + 1;
+        sum[k]! += x;
+        squares[k]! += x * x;
+        end[k] = ++e;
+        if (e >= REBASE_AT) this.rebase(k);
+      }
+      i++;
+    }
   }
 
   private add(from: number, to: number, t: number, keys: Int32Array, values: Float64Array | undefined, contributes: Uint8Array | undefined): void {
