@@ -178,105 +178,104 @@ export class SlidingMoments implements Checkpointable {
   }
 
   /**
-   * The common case, one finite half-open window, fused: a row with no tie evicts, reads, writes
-   * and adds in one pass with everything in locals; a run of equal times goes the two-pass way.
+   * The common case, one finite half-open window, fused: for each run of equal times, every row
+   * evicts and reads, then every row adds, all inline with the state in locals (a run is almost
+   * always one row).
    */
   private processOneWindow(time: Float64Array, keys: Int32Array, values: Float64Array | undefined, contributes: Uint8Array | undefined, results: SlidingResult[]): void {
     const n = time.length;
     const size = this.windows[0]!;
-    const { head, count, sum, squares, end, shift, needsValues, needsSquares, defaults } = this;
+    // Per-key arrays are replaced only by ensureKeys (before this call), so they live in locals; the
+    // arena arrays move when a ring grows, so they are re-read after that.
+    const { head, count, sum, squares, end, shift, off, mask: masks, needsValues, needsSquares, defaults } = this;
+    let ringTime = this.ringTime;
+    let ringValue = this.ringValue;
     const nOut = results.length;
     const outOp = this.outOp;
     const outValues = results.map((r) => r.values);
     for (let i = 0; i < n; ) {
       const t = time[i]!;
-      if (i + 1 < n && time[i + 1] === t) {
-        let j = i + 2;
-        while (j < n && time[j] === t) j++;
-        this.read(i, j, t, keys, results);
-        this.add(i, j, t, keys, values, contributes);
-        i = j;
-        continue;
-      }
-      const k = keys[i]!;
-      if (k < 0) {
-        for (let o = 0; o < nOut; o++) setNull(results[o]!, i);
-        i++;
-        continue;
-      }
-      // Evict what left [t - size, t).
-      const ringTime = this.ringTime;
-      const ringValue = this.ringValue;
-      let base = this.off[k]!;
-      let mask = this.mask[k]!;
-      let e = end[k]!;
-      let h = head[k]!;
-      let c = count[k]!;
-      let sh = shift[k]!;
+      let j = i + 1;
+      while (j < n && time[j] === t) j++;
       const lower = t - size;
-      if (h < e && ringTime[base + (h & mask)]! < lower) {
-        let su = sum[k]!;
-        let q = squares[k]!;
-        do {
-          c--;
-          if (needsValues) {
-            const x = ringValue[base + (h & mask)]! - sh;
-            su -= x;
-            if (needsSquares) q -= x * x;
+      for (let r = i; r < j; r++) {
+        const k = keys[r]!;
+        if (k < 0) {
+          for (let o = 0; o < nOut; o++) setNull(results[o]!, r);
+          continue;
+        }
+        const base = off[k]!;
+        const mask = masks[k]!;
+        const e = end[k]!;
+        let h = head[k]!;
+        let c = count[k]!;
+        const sh = needsSquares ? shift[k]! : 0;
+        if (h < e && ringTime[base + (h & mask)]! < lower) {
+          let su = sum[k]!;
+          let q = needsSquares ? squares[k]! : 0;
+          do {
+            c--;
+            if (needsValues) {
+              const x = ringValue[base + (h & mask)]! - sh;
+              su -= x;
+              if (needsSquares) q -= x * x;
+            }
+            h++;
+          } while (h < e && ringTime[base + (h & mask)]! < lower);
+          if (c === 0) {
+            su = 0;
+            q = 0;
           }
-          h++;
-        } while (h < e && ringTime[base + (h & mask)]! < lower);
-        if (c === 0) {
-          su = 0;
-          q = 0;
+          sum[k] = su;
+          if (needsSquares) squares[k] = q;
+          head[k] = h;
+          count[k] = c;
         }
-        sum[k] = su;
-        squares[k] = q;
-        head[k] = h;
-        count[k] = c;
-      }
-      // Read.
-      for (let o = 0; o < nOut; o++) {
-        const op = outOp[o]!;
-        const out = outValues[o]!;
-        if (c === 0) {
-          const d = defaults[o];
-          if (d !== undefined) out[i] = d;
-          else if (op === COUNT) out[i] = 0;
-          else setNull(results[o]!, i);
-        } else if (op === COUNT) out[i] = c;
-        else if (op === SUM) out[i] = sum[k]! + c * sh;
-        else if (op === MEAN) out[i] = sh + sum[k]! / c;
-        else if (c < 2) setNull(results[o]!, i);
-        else {
-          const su = sum[k]!;
-          const variance = Math.max(0, (squares[k]! - (su * su) / c) / (c - 1));
-          out[i] = op === STD ? Math.sqrt(variance) : variance;
+        for (let o = 0; o < nOut; o++) {
+          const op = outOp[o]!;
+          const out = outValues[o]!;
+          if (c === 0) {
+            const d = defaults[o];
+            if (d !== undefined) out[r] = d;
+            else if (op === COUNT) out[r] = 0;
+            else setNull(results[o]!, r);
+          } else if (op === COUNT) out[r] = c;
+          else if (op === SUM) out[r] = sum[k]! + c * sh;
+          else if (op === MEAN) out[r] = sh + sum[k]! / c;
+          else if (c < 2) setNull(results[o]!, r);
+          else {
+            const su = sum[k]!;
+            const variance = Math.max(0, (squares[k]! - (su * su) / c) / (c - 1));
+            out[r] = op === STD ? Math.sqrt(variance) : variance;
+          }
         }
       }
-      // Add.
-      if (contributes === undefined || contributes[i] === 1) {
-        const v = values === undefined ? 0 : values[i]!;
-        if (mask < 0 || e - h > mask) {
+      for (let r = i; r < j; r++) {
+        const k = keys[r]!;
+        if (k < 0 || (contributes !== undefined && contributes[r] !== 1)) continue;
+        const v = values === undefined ? 0 : values[r]!;
+        let e = end[k]!;
+        if (masks[k]! < 0 || e - head[k]! > masks[k]!) {
           this.growRing(k);
-          base = this.off[k]!;
-          mask = this.mask[k]!;
+          ringTime = this.ringTime;
+          ringValue = this.ringValue;
         }
-        const slot = base + (e & mask);
-        this.ringTime[slot] = t;
-        if (needsValues) this.ringValue[slot] = v;
-        if (c === 0) {
-          sh = v;
-          shift[k] = v;
-        }
-        const x = v - sh;
+        const slot = off[k]! + (e & masks[k]!);
+        ringTime[slot] = t;
+        if (needsValues) ringValue[slot] = v;
+        const c = count[k]!;
         count[k] = c + 1;
-        sum[k]! += x;
-        squares[k]! += x * x;
+        if (needsSquares) {
+          // The shift keeps variance from cancelling; sums alone do not need it (it stays 0).
+          if (c === 0) shift[k] = v;
+          const x = v - shift[k]!;
+          sum[k]! += x;
+          squares[k]! += x * x;
+        } else sum[k]! += v;
         end[k] = ++e;
         if (e >= REBASE_AT) this.rebase(k);
       }
-      i++;
+      i = j;
     }
   }
 
@@ -295,8 +294,9 @@ export class SlidingMoments implements Checkpointable {
         this.ringTime[slot] = t;
         if (this.needsValues) this.ringValue[slot] = v;
       }
-      // A new shift only while every window is empty (the longest one is then empty too).
-      if (this.count[(nw - 1) * stride + k] === 0) this.shift[k] = v;
+      // A new shift only while every window is empty (the longest one is then empty too); sums
+      // without variance keep it at 0.
+      if (this.needsSquares && this.count[(nw - 1) * stride + k] === 0) this.shift[k] = v;
       const x = v - this.shift[k]!;
       for (let w = 0, at = k; w < nw; w++, at += stride) {
         this.count[at]!++;

@@ -32,13 +32,22 @@ class ReorderState implements StepState<Batch, Batch> {
     private readonly lateness: number,
   ) {}
 
-  push(b: Batch): Batch {
+  push(b: Batch): Batch | Batch[] {
     const accepted = this.dropLate(b);
     if (b.watermark !== undefined && b.watermark > this.announced) this.announced = b.watermark;
     // After a restore the held rows carry dictionaries of their own: move them onto the live ones.
     const pending = this.pending !== undefined && b.length > 0 ? rebindDictionaries(this.pending, b) : this.pending;
-    const all = pending === undefined ? accepted : concatBatches([pending, accepted]);
     const watermark = Math.max(this.maxTime - this.lateness, this.announced);
+    // Usual case: the held rows (the last timestamp seen) are all due and come strictly before the
+    // new rows. Emit them on their own, then the new rows, without copying the new batch.
+    if (pending !== undefined && accepted.length > 0 && isSorted(pending.time)) {
+      const last = pending.time[pending.length - 1]!;
+      if (last < watermark && last < minOf(accepted.time)) {
+        this.pending = undefined;
+        return [{ ...pending, watermark }, { ...this.release(accepted, watermark), watermark }];
+      }
+    }
+    const all = pending === undefined ? accepted : concatBatches([pending, accepted]);
     const out = this.release(all, watermark);
     return { ...out, watermark };
   }
@@ -76,9 +85,7 @@ class ReorderState implements StepState<Batch, Batch> {
   /** Emit the rows below `watermark`, sorted; keep the rest. */
   private release(all: Batch, watermark: number): Batch {
     const t = all.time;
-    let sorted = true;
-    for (let i = 1; i < all.length && sorted; i++) if (t[i]! < t[i - 1]!) sorted = false;
-    if (sorted) {
+    if (isSorted(t)) {
       // Usual case: already in order, so the released rows are a prefix and nothing is copied.
       let lo = 0;
       let hi = all.length;
@@ -108,4 +115,15 @@ class ReorderState implements StepState<Batch, Batch> {
     this.announced = snap.announced;
     this.pending = snap.pending === undefined ? undefined : restoreBatch(snap.pending);
   }
+}
+
+function isSorted(t: Float64Array): boolean {
+  for (let i = 1; i < t.length; i++) if (t[i]! < t[i - 1]!) return false;
+  return true;
+}
+
+function minOf(t: Float64Array): number {
+  let min = Infinity;
+  for (let i = 0; i < t.length; i++) if (t[i]! < min) min = t[i]!;
+  return min;
 }

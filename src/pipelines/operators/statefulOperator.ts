@@ -4,7 +4,8 @@ import type { Checkpointable } from '../runtime/state.js';
 
 /** What a stateful step does with each input, and what it still holds when a bounded input ends. */
 export interface StepState<In, Out> extends Checkpointable {
-  push(input: In): Out | undefined;
+  /** What the input produces: nothing, one output, or several in order. */
+  push(input: In): Out | readonly Out[] | undefined;
   /** Called once when the input completes (a bounded replay ended): emit what is still open. */
   finish(): Out | undefined;
 }
@@ -19,14 +20,15 @@ export function statefulOperator<In, Out>(ctx: StepContext, name: string, create
       const state = ctx.state.get(name, create);
       return source.subscribe({
         next(input) {
-          let out: Out | undefined;
+          let out: Out | readonly Out[] | undefined;
           try {
             out = state.push(input);
           } catch (err) {
             subscriber.error(err);
             return;
           }
-          if (out !== undefined) subscriber.next(out);
+          if (Array.isArray(out)) for (const o of out as readonly Out[]) subscriber.next(o);
+          else if (out !== undefined) subscriber.next(out as Out);
         },
         error: (err) => subscriber.error(err),
         complete() {

@@ -104,6 +104,14 @@ describe('reorder', () => {
     );
   });
 
+  it('keeps time order when held rows meet an unsorted batch that starts after them', async () => {
+    // 5 is held; then 6, 4, 20 arrive (4 is within lateness): 4 must come out before 5.
+    const mk = (ts: number[]): Batch => makeBatch(Float64Array.from(ts), { v: { type: 'float64', values: Float64Array.from(ts) } });
+    const { out, rejections } = await runOp([mk([5]), mk([6, 4, 20])], (rt) => reorder(rt.step('r', 's'), 10));
+    expect(rejections).toEqual([]);
+    expect(out.flatMap((b) => Array.from(b.time))).toEqual([4, 5, 6, 20]);
+  });
+
   it('releases everything held when the input completes', async () => {
     const evs: Ev[] = [3, 1, 2].map((t) => ({ t, key: 'a', v: 0, on: true }));
     const { out } = await runReorder(evs, [], 1_000);
