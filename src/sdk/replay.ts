@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { runInProcess } from '../actors/inProcess.js';
+import { createExecutor, type ExecutorKind } from '../actors/executor.js';
 import { compileFeatureSet, type CompiledFeatureSet } from '../pipelines/compile/compileFeatureSet.js';
 import type { Batch } from '../pipelines/data/batch.js';
 import { BUILTIN_DEFINITIONS } from '../pipelines/features/index.js';
@@ -34,6 +34,12 @@ export interface ReplayOptions {
   store?: boolean;
   registry?: FeatureRegistry;
   onProgress?: (p: ReplayProgress) => void;
+  /** Where the pipelines run: `local` (this thread, the default) or `threads` (worker-thread actors). */
+  executor?: ExecutorKind;
+  /** Worker threads for `executor: 'threads'` (default 2). */
+  workers?: number;
+  /** Told when the chosen executor falls back (for example, threads running a feature set locally). */
+  onNotice?: (message: string) => void;
 }
 
 export interface TableSummary {
@@ -131,7 +137,11 @@ export async function replay(config: FeatureSetConfig, opts: ReplayOptions = {})
     deadLetters.write({ source: r.source, reason: r.reason, time: r.time, step: r.step, ...(r.offset !== undefined && { offset: r.offset }) }),
   );
   const range = { ...(opts.from !== undefined && { from: opts.from }), ...(opts.to !== undefined && { to: opts.to }) };
-  await runInProcess(
+  const executor = createExecutor(opts.executor ?? 'local', {
+    ...(opts.workers !== undefined && { workers: opts.workers }),
+    ...(opts.onNotice !== undefined && { onNotice: opts.onNotice }),
+  });
+  await executor.run(
     compiled,
     runtime,
     Object.fromEntries(needed.map((s) => [s, logs[s]!.read(range)])),

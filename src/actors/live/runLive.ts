@@ -17,7 +17,7 @@ import { idleCheckEveryMs } from './idleWatermark.js';
 import type { InputContext, LiveInput } from './liveInput.js';
 import { MessageSource } from './messageSource.js';
 import { TailSource } from './tailSource.js';
-import { writeOutputs } from './writeOutputs.js';
+import { writeFeatureTables } from '../../store/output/writeFeatureTables.js';
 
 export interface LiveOptions {
   registry?: FeatureRegistry;
@@ -218,7 +218,7 @@ class Runner implements LiveRun {
     for (const name of this.journaled) await this.logs[name]!.close().catch((err: unknown) => this.fail(err));
     await this.deadLetters.close().catch((err: unknown) => this.fail(err));
     if (this.failure !== undefined) throw this.failure;
-    const tables = this.keep ? await writeOutputs(this.compiled, this.collected, this.opts.out ?? join(this.compiled.config.dataDir, 'live')) : [];
+    const tables = this.keep ? await writeFeatureTables(this.compiled, this.collected, this.opts.out ?? join(this.compiled.config.dataDir, 'live')) : [];
     const counters = this.counters();
     return {
       name: this.compiled.config.name,

@@ -1,3 +1,4 @@
+import { EXECUTOR_KINDS, type ExecutorKind } from '../../actors/executor.js';
 import { parseTime } from '../../pipelines/data/time.js';
 import { loadConfig } from '../../sdk/config/loadConfig.js';
 import { replay } from '../../sdk/replay.js';
@@ -10,6 +11,21 @@ export interface ReplayFlags {
   out?: string;
   reimport?: boolean;
   json?: boolean;
+  /** `local` (default) or `threads`. */
+  executor?: string;
+  /** Worker threads for `--executor threads` (default 2). */
+  workers?: string;
+}
+
+/** Parse `--executor` and `--workers`. */
+export function executorFlags(flags: Pick<ReplayFlags, 'executor' | 'workers'>): { executor: ExecutorKind; workers?: number } {
+  const executor = (flags.executor ?? 'local') as ExecutorKind;
+  if (!EXECUTOR_KINDS.includes(executor)) throw new Error(`--executor "${flags.executor}" is not an executor: use ${EXECUTOR_KINDS.join(' or ')}`);
+  if (flags.workers === undefined) return { executor };
+  const workers = Number(flags.workers);
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers "${flags.workers}" must be a whole number of at least 1`);
+  if (executor !== 'threads') throw new Error('--workers needs --executor threads');
+  return { executor, workers };
 }
 
 /** Parse `--from`/`--to`: ISO-8601 (UTC unless a zone is given) or epoch milliseconds. */
@@ -25,6 +41,7 @@ export async function replayCommand(file: string, flags: ReplayFlags, out: (line
   const config = loadConfig(file);
   const from = timeFlag('from', flags.from);
   const to = timeFlag('to', flags.to);
+  const { executor, workers } = executorFlags(flags);
   const bar = progressBar('events');
   try {
     const summary = await replay(config, {
@@ -32,6 +49,9 @@ export async function replayCommand(file: string, flags: ReplayFlags, out: (line
       ...(to !== undefined && { to }),
       ...(flags.out !== undefined && { out: flags.out }),
       ...(flags.reimport && { reimport: true }),
+      executor,
+      ...(workers !== undefined && { workers }),
+      onNotice: (message) => process.stderr.write(`${message}\n`),
       onProgress: (p) => bar.update(p.rows, p.total, p.phase),
     });
     bar.stop();

@@ -24,6 +24,30 @@ export interface SlidingResult {
 
 const INITIAL_RING = 8;
 
+/** What `snapshot()` returns and `restore()` takes. */
+interface SlidingSnapshot {
+  windows: number[];
+  keys: number;
+  rings: { time: Float64Array; value: Float64Array | null }[];
+  start: Float64Array;
+  end: Float64Array;
+  shift: Float64Array;
+  head: Float64Array[];
+  count: Float64Array[];
+  sum: Float64Array[];
+  squares: Float64Array[];
+  moments?: {
+    shift: Float64Array[];
+    p1: Float64Array[];
+    p2: Float64Array[];
+    p3: Float64Array[];
+    p4: Float64Array[];
+    churn: Float64Array[];
+    peak2: Float64Array[];
+    peak4: Float64Array[];
+  };
+}
+
 /**
  * Sliding-window aggregates per key, read at every event as of that event's time.
  *
@@ -594,7 +618,7 @@ export class SlidingAggregator implements Checkpointable {
   }
 
   restore(snapshot: unknown): void {
-    const s = snapshot as ReturnType<SlidingAggregator['snapshotShape']>;
+    const s = snapshot as SlidingSnapshot;
     if (s.windows.join() !== this.windows.join()) throw new Error('checkpoint windows do not match this feature');
     this.capacity = 0;
     this.ringTime = [];
@@ -656,32 +680,6 @@ export class SlidingAggregator implements Checkpointable {
         if (this.needsMoments && s.moments === undefined && s.end[k]! > s.head[w]![k]!) this.recentre(w, k);
       }
     }
-  }
-
-  /** Type of a snapshot, for restore. */
-  private snapshotShape() {
-    return {} as {
-      windows: number[];
-      keys: number;
-      rings: { time: Float64Array; value: Float64Array | null }[];
-      start: Float64Array;
-      end: Float64Array;
-      shift: Float64Array;
-      head: Float64Array[];
-      count: Float64Array[];
-      sum: Float64Array[];
-      squares: Float64Array[];
-      moments?: {
-        shift: Float64Array[];
-        p1: Float64Array[];
-        p2: Float64Array[];
-        p3: Float64Array[];
-        p4: Float64Array[];
-        churn: Float64Array[];
-        peak2: Float64Array[];
-        peak4: Float64Array[];
-      };
-    };
   }
 }
 

@@ -309,7 +309,6 @@ export class SlidingMoments implements Checkpointable {
   }
 
   private read(from: number, to: number, t: number, keys: Int32Array, results: SlidingResult[]): void {
-    const nw = this.windows.length;
     const finite = this.finite;
     const stride = this.keys;
     const { ringTime, ringValue, head, count, sum, squares, needsValues, needsSquares } = this;

@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../writeFileAtomic.js';
 import { join } from 'node:path';
 import type { TableSpec } from './tableSpec.js';
 
@@ -48,8 +49,5 @@ export async function readTableManifest(dir: string): Promise<TableManifest | un
 
 /** Replace the manifest atomically (temporary file, then rename): a crash leaves the old or the new one, whole. */
 export async function writeTableManifest(dir: string, m: TableManifest): Promise<void> {
-  const path = join(dir, TABLE_MANIFEST);
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(m, null, 2) + '\n');
-  await rename(tmp, path);
+  await writeFileAtomic(join(dir, TABLE_MANIFEST), JSON.stringify(m, null, 2) + '\n');
 }

@@ -1,35 +1,12 @@
 import type { Batch } from '../../pipelines/data/batch.js';
-import type { Column, ColumnType } from '../../pipelines/data/column.js';
-import type { Dictionary, DictionaryValue } from '../../pipelines/data/dictionary.js';
 import type { TimeFormat } from '../../pipelines/data/time.js';
 import { reasonKind, type DeadLetterSink } from '../deadLetter.js';
 import type { SourceLog } from '../log/sourceLog.js';
-import { storedColumns, type StoredColumn } from '../log/sourceSpec.js';
-import { ColumnBuilder } from './columnBuilder.js';
-import { showValue, toBool, toFloat, toInt32, toInteger, toText, toTimeMs } from './convert.js';
+import { RowColumns } from './rowColumns.js';
 
 export const DEFAULT_IMPORT_BATCH_ROWS = 65_536;
 /** Raw input kept in a dead letter is cut to this many characters. */
 const MAX_RAW = 4096;
-
-type Convert = (v: unknown) => number | undefined;
-
-const toTimestamp: Convert = (v) => {
-  const t = toTimeMs(v, 'auto');
-  return Number.isNaN(t) ? undefined : t;
-};
-const toNumberKey: Convert = (v) => {
-  const n = toFloat(v);
-  return n === undefined || Number.isNaN(n) ? undefined : n;
-};
-
-const CONVERT: Record<Exclude<ColumnType, 'string'>, Convert> = {
-  float64: toFloat,
-  int64: (v) => toInteger(v),
-  int32: toInt32,
-  bool: toBool,
-  timestamp: toTimestamp,
-};
 
 export interface RowBuilderOptions {
   /** The input file, for dead letters. */
@@ -65,41 +42,20 @@ export class RowBuilder {
   rejected = 0;
   readonly reasons: Record<string, number> = {};
 
-  private readonly columns: readonly StoredColumn[];
-  private readonly dictionaries: readonly (Dictionary | undefined)[];
-  private readonly converters: readonly (Convert | undefined)[];
-  private readonly time: ColumnBuilder;
-  private readonly builders: ColumnBuilder[];
+  private readonly rowColumns: RowColumns;
   private readonly batchRows: number;
-  /** One row's converted values, held until the whole row is known to be good. */
-  private readonly scratchNumber: Float64Array;
-  private readonly scratchValue: (DictionaryValue | undefined)[];
-  private readonly scratchNull: Uint8Array;
   private ready: Batch[] = [];
 
   constructor(
     private readonly log: SourceLog,
     private readonly opts: RowBuilderOptions,
   ) {
-    const spec = log.spec;
-    this.columns = storedColumns(spec);
-    this.fields = [spec.time, ...this.columns.map((c) => c.name)];
-    this.required = [spec.time, ...spec.keys];
-    this.timeFormat = spec.timeFormat;
     this.batchRows = opts.batchRows ?? DEFAULT_IMPORT_BATCH_ROWS;
     if (!(this.batchRows >= 1)) throw new Error(`batchRows must be at least 1, got ${this.batchRows}`);
-    const initial = Math.min(this.batchRows, 4096);
-    this.time = new ColumnBuilder(Float64Array, initial);
-    this.builders = this.columns.map((c) => {
-      if (c.dictionary || c.type === 'int32') return new ColumnBuilder(Int32Array, initial);
-      if (c.type === 'bool') return new ColumnBuilder(Uint8Array, initial);
-      return new ColumnBuilder(Float64Array, initial, c.type === 'float64' ? NaN : 0);
-    });
-    this.dictionaries = this.columns.map((c) => (c.dictionary ? log.dictionaries.get(c.name) : undefined));
-    this.converters = this.columns.map((c) => (c.type === 'string' ? undefined : c.key && c.type === 'float64' ? toNumberKey : CONVERT[c.type]));
-    this.scratchNumber = new Float64Array(this.columns.length);
-    this.scratchValue = new Array<DictionaryValue | undefined>(this.columns.length);
-    this.scratchNull = new Uint8Array(this.columns.length);
+    this.rowColumns = new RowColumns(log.spec, log.dictionaries, Math.min(this.batchRows, 4096));
+    this.fields = this.rowColumns.fields;
+    this.required = this.rowColumns.required;
+    this.timeFormat = log.spec.timeFormat;
   }
 
   /**
@@ -107,42 +63,11 @@ export class RowBuilder {
    * `values[0]` is the event time, `values[1 + j]` is stored column j.
    */
   tryAdd(values: ArrayLike<unknown>): string | undefined {
-    const rawTime = values[0];
-    if (rawTime === undefined) return 'missing time column';
-    const t = toTimeMs(rawTime, this.timeFormat);
-    if (Number.isNaN(t)) return `bad timestamp: ${showValue(rawTime)}`;
-    const cols = this.columns;
-    for (let j = 0; j < cols.length; j++) {
-      const col = cols[j]!;
-      const v = values[j + 1];
-      if (v === null || v === undefined) {
-        if (col.key) return `missing key: ${col.name}`;
-        this.scratchNull[j] = 1;
-        continue;
-      }
-      this.scratchNull[j] = 0;
-      const convert = this.converters[j];
-      const x = convert === undefined ? toText(v) : convert(v);
-      if (x === undefined) return `wrong type: ${col.name} expected ${col.type}, got ${showValue(v)}`;
-      if (col.dictionary) {
-        if (col.key && x === '') return `missing key: ${col.name}`;
-        this.scratchValue[j] = x;
-      } else {
-        this.scratchNumber[j] = x as number;
-      }
-    }
-    // The whole row is good: only now touch builders and dictionaries.
-    this.time.push(t);
-    for (let j = 0; j < cols.length; j++) {
-      const b = this.builders[j]!;
-      if (this.scratchNull[j] === 1) b.pushNull();
-      else {
-        const dict = this.dictionaries[j];
-        b.push(dict === undefined ? this.scratchNumber[j]! : dict.encode(this.scratchValue[j]!));
-      }
-    }
+    const t = this.rowColumns.check(values, this.timeFormat);
+    if (typeof t === 'string') return t;
+    this.rowColumns.commit(t);
     this.rows++;
-    if (this.time.length === this.batchRows) this.emit();
+    if (this.rowColumns.length === this.batchRows) this.ready.push(this.rowColumns.take());
     return undefined;
   }
 
@@ -170,22 +95,7 @@ export class RowBuilder {
 
   /** Append everything built, including a last partial batch. */
   async finish(): Promise<void> {
-    if (this.time.length > 0) this.emit();
+    if (this.rowColumns.length > 0) this.ready.push(this.rowColumns.take());
     await this.drain();
-  }
-
-  private emit(): void {
-    const time = this.time.take().values as Float64Array;
-    const columns: Record<string, Column> = {};
-    this.columns.forEach((c, j) => {
-      const { values, validity } = this.builders[j]!.take();
-      const v = validity === undefined ? {} : { validity };
-      const dict = this.dictionaries[j];
-      columns[c.name] =
-        dict !== undefined
-          ? { type: 'dictionary', codes: values as Int32Array, dictionary: dict, ...v }
-          : ({ type: c.type, values, ...v } as Column);
-    });
-    this.ready.push({ length: time.length, time, columns });
   }
 }

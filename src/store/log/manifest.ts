@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../writeFileAtomic.js';
 import { join } from 'node:path';
 import type { SourceSpec } from './sourceSpec.js';
 
@@ -72,8 +73,5 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
  * crash leaves either the old manifest or the new one, never half of one.
  */
 export async function writeManifest(dir: string, m: Manifest): Promise<void> {
-  const path = join(dir, MANIFEST_FILE);
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(m, null, 2) + '\n');
-  await rename(tmp, path);
+  await writeFileAtomic(join(dir, MANIFEST_FILE), JSON.stringify(m, null, 2) + '\n');
 }

@@ -1,4 +1,5 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../writeFileAtomic.js';
 import { dirname } from 'node:path';
 import { tableToIPC, type Table } from 'apache-arrow';
 import type { Batch } from '../../pipelines/data/batch.js';
@@ -12,9 +13,7 @@ export async function writeArrowFile(path: string, batches: readonly Batch[], ti
   const table = toTable(batches.filter((b) => b.length > 0), timeColumn);
   for (const [k, v] of Object.entries(metadata)) table.schema.metadata.set(k, v);
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, tableToIPC(table, 'file'));
-  await rename(tmp, path);
+  await writeFileAtomic(path, tableToIPC(table, 'file'));
   return table;
 }
 
@@ -27,7 +26,5 @@ export async function writeArrowFile(path: string, batches: readonly Batch[], ti
  */
 export async function writeArrowTable(path: string, table: Table): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, tableToIPC(table, 'file'));
-  await rename(tmp, path);
+  await writeFileAtomic(path, tableToIPC(table, 'file'));
 }

@@ -36,7 +36,6 @@ const POLL_MS = 100;
  */
 export class ZmqConnector implements MessageConnector {
   readonly description: string;
-  private socket: Pull | Subscriber | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private readonly topic: Buffer;
@@ -49,7 +48,6 @@ export class ZmqConnector implements MessageConnector {
   async start(sink: MessageSink): Promise<void> {
     const o = this.opts;
     const socket = o.pattern === 'pull' ? new Pull() : new Subscriber();
-    this.socket = socket;
     socket.receiveTimeout = POLL_MS;
     // Closing must not wait for anything: we only receive.
     socket.linger = 0;

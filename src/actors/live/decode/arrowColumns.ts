@@ -33,7 +33,6 @@ interface FieldReader {
   value(r: number): number;
 }
 
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 

@@ -1,0 +1,59 @@
+import type { Table } from 'apache-arrow';
+import { dictColumn, float64Column } from '../../../src/pipelines/data/column.js';
+import { Dictionary } from '../../../src/pipelines/data/dictionary.js';
+import { seededRandom } from '../../../src/sdk/training/bridge.js';
+import { buildFeatureMatrix } from '../../../src/store/labels/featureMatrix.js';
+import { SET_METADATA } from '../../../src/store/labels/setMetadata.js';
+import { setTable } from '../../../src/store/labels/setTable.js';
+
+export interface SyntheticOptions {
+  rows?: number;
+  /** Add a feature column that is a copy of the label under this name. */
+  labelCopy?: string;
+  /** List the label's own name among the matrix columns in the metadata (a corrupt or hand-made set). */
+  labelInMatrixMetadata?: boolean;
+  /** Rows whose label is null (an inference set's tail). */
+  nullLabelTail?: number;
+  seed?: number;
+}
+
+/**
+ * A feature-label set built by the labelers' own `setTable`: key `k` (8 keys), time `ts` one minute
+ * apart, features `a` (signal: label = a + noise > 0), `b` (noise, 10% null), and label `y` (0/1) with
+ * a 5-minute look-ahead in its metadata.
+ */
+export function syntheticSet(opts: SyntheticOptions = {}): Table {
+  const rows = opts.rows ?? 2000;
+  const rnd = seededRandom(opts.seed ?? 7);
+  const time = Float64Array.from({ length: rows }, (_, i) => Date.UTC(2024, 0, 1) + i * 60_000);
+  const a = new Float64Array(rows);
+  const b = new Float64Array(rows);
+  const bValid = new Uint8Array((rows + 7) >> 3).fill(0xff);
+  const y = new Float64Array(rows);
+  const yValid = new Uint8Array((rows + 7) >> 3).fill(0xff);
+  for (let i = 0; i < rows; i++) {
+    a[i] = 3 * (rnd() - 0.5) + 10;
+    b[i] = 100 * rnd();
+    if (rnd() < 0.1) (bValid[i >> 3]! &= ~(1 << (i & 7))), (b[i] = NaN);
+    y[i] = a[i]! - 10 + (rnd() - 0.5) > 0 ? 1 : 0;
+    if (opts.nullLabelTail !== undefined && i >= rows - opts.nullLabelTail) (yValid[i >> 3]! &= ~(1 << (i & 7))), (y[i] = NaN);
+  }
+  const dict = new Dictionary(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7']);
+  const keys = dictColumn(Int32Array.from({ length: rows }, (_, i) => i % 8), dict);
+  const features: [string, ReturnType<typeof float64Column>][] = [
+    ['a', float64Column(a)],
+    ['b', float64Column(b, bValid)],
+  ];
+  if (opts.labelCopy !== undefined) features.push([opts.labelCopy, float64Column(y.slice(), yValid.slice())]);
+  const label = float64Column(y, yValid);
+  const matrix = buildFeatureMatrix(features.map(([, c]) => c), rows);
+  const columns = features.map(([n]) => n);
+  const metadata: Record<string, string> = {
+    [SET_METADATA.set]: 'synthetic',
+    [SET_METADATA.featureSet]: 'synthetic',
+    [SET_METADATA.spine]: JSON.stringify({ name: 'events', kind: 'source', time_column: 'ts', key: ['k'] }),
+    [SET_METADATA.label]: JSON.stringify({ name: 'y', kind: 'lookahead', horizon_ms: 5 * 60_000, period_ms: null, periods: null }),
+    [SET_METADATA.matrix]: JSON.stringify({ column: 'features', width: columns.length, columns: opts.labelInMatrixMetadata ? [...columns.slice(0, -1), 'y'] : columns }),
+  };
+  return setTable({ keys: [['k', keys]], timeColumn: 'ts', time, features, label: ['y', label], matrix, metadata });
+}

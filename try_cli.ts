@@ -1,0 +1,12 @@
+import { domainConfig } from './test/sdk/training/helpers.js';
+import { trainCommand } from './src/cli/commands/train.js';
+import { inferCommand } from './src/cli/commands/infer.js';
+import { tableFromIPC } from 'apache-arrow';
+import { readFileSync } from 'node:fs';
+const domain = process.argv[2] as 'market';
+const file = await domainConfig('/tmp/trycli', domain, Number(process.argv[3]));
+await trainCommand(file, { model: process.argv[4] ?? 'logistic', epochs: 5 }, console.log);
+await inferCommand(file, { model: `/tmp/trycli/state/${domain}/models/${process.argv[5]}-${process.argv[4] ?? 'logistic'}` }, console.log);
+const t = tableFromIPC(readFileSync(`/tmp/trycli/state/${domain}/predictions/${process.argv[5]}.arrow`));
+console.log(t.schema.fields.map((f) => `${f.name}:${f.type}`).join(', '), t.numRows);
+console.log(JSON.stringify(t.get(t.numRows - 1)?.toJSON()));
