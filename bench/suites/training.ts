@@ -65,7 +65,9 @@ async function epoch(x: tf.Tensor2D, set: SetData, batchSize: number): Promise<F
   const prep = fitPreprocessing(set.matrix, set.width, set.columns, rows, { missingIndicators: false });
   const y = tf.tensor2d(Float32Array.from(set.label), [set.rows, 1]);
   const model = buildModel({ kind: 'logistic', task: 'binary', inputs: set.width, outputs: 1, bias: [0], seed: 1 }, 0.01);
-  await model.fitDataset(batchDataset(x, y, rows, { batchSize, seed: 5, transform: preprocessFn(prep) }), { epochs: 1, verbose: 0 });
+  const transform = preprocessFn(prep);
+  await model.fitDataset(batchDataset(x, y, rows, { batchSize, seed: 5, transform }), { epochs: 1, verbose: 0 });
+  transform.dispose();
   const w = model.getWeights()[0]!.dataSync() as Float32Array;
   y.dispose();
   model.dispose();

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { aggregationsCommand } from './commands/aggregations.js';
 import { ConfigError } from '../sdk/config/configError.js';
 import { demoCommand } from './commands/demo.js';
 import { deployCommand } from './commands/deploy.js';
@@ -43,6 +44,12 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .description('sources, features, dependency graph and row counts')
     .option('--json', 'print as JSON')
     .action((file: string, flags) => run(() => inspectCommand(file, flags, out))());
+  program
+    .command('aggregations')
+    .argument('<config>', 'feature-set YAML')
+    .description('the aggregation series the features keep: bucket, retention and the features on each')
+    .option('--json', 'print as JSON')
+    .action((file: string, flags) => run(() => aggregationsCommand(file, flags, out))());
   program
     .command('import')
     .argument('<config>', 'feature-set YAML')

@@ -27,7 +27,6 @@ export interface WorkerInit {
   /** The FeatureSetConfig (structured clone): each worker compiles its lanes from it. */
   config: unknown;
   lanes: LaneSpec[];
-  index: number;
 }
 
 export type FromMain =
@@ -44,7 +43,9 @@ export type FromMain =
       /** (row, watermark) pairs: rows behind the source's watermark, and the watermark before them. */
       announce: Float64Array;
     }
-  | { type: 'end' };
+  | { type: 'end' }
+  /** Start a run: compile the lanes (a worker is reused across runs). */
+  | { type: 'init'; init: WorkerInit };
 
 export type ToMain =
   | { type: 'ready' }

@@ -89,6 +89,9 @@ export function planLanes(compiled: CompiledFeatureSet, sources: readonly string
   return { lanes, notes };
 }
 
+/** Workers of finished runs, reused by the next one (a worker's start-up, loading and JIT warm-up, is paid once). */
+const idleWorkers: Worker[] = [];
+
 interface WorkerHandle {
   worker: Worker;
   index: number;
@@ -149,11 +152,13 @@ export async function runThreads(
 
   const handles: WorkerHandle[] = [];
   let readyCount = 0;
+  const detach: (() => void)[] = [];
+  const init: WorkerInit = { config, lanes };
   for (let i = 0; i < count; i++) {
-    const init: WorkerInit = { config, lanes, index: i };
-    const worker = startModuleWorker(new URL('./worker.ts', import.meta.url), { workerData: init });
+    const worker = idleWorkers.pop() ?? startModuleWorker(new URL('./worker.ts', import.meta.url));
+    worker.ref();
     const h: WorkerHandle = { worker, index: i, inFlight: 0, done: false };
-    worker.on('message', (m: ToMain) => {
+    const onMessage = (m: ToMain) => {
       switch (m.type) {
         case 'ready':
           readyCount++;
@@ -187,15 +192,24 @@ export async function runThreads(
         }
       }
       notify();
-    });
-    worker.on('error', (err) => {
+    };
+    const onError = (err: Error) => {
       failure ??= err;
       notify();
-    });
-    worker.on('exit', (code) => {
-      if (!h.done) failure ??= new Error(`worker ${i} exited (code ${code}) before finishing`);
+    };
+    const onExit = (code: number) => {
+      failure ??= new Error(`worker ${i} exited (code ${code}) before finishing`);
       notify();
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    detach.push(() => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
     });
+    worker.postMessage({ type: 'init', init } satisfies FromMain);
     handles.push(h);
   }
 
@@ -278,7 +292,15 @@ export async function runThreads(
 
     mergeOutputs(compiled, lanes, collected, state, keyOrders, onOutput, opts.outputBatchRows ?? 65_536);
   } finally {
-    await Promise.all(handles.map((h) => h.worker.terminate()));
+    for (const d of detach) d();
+    // Workers that finished cleanly wait for the next run (unref'd: they never keep the process
+    // alive); after a failure they are stopped.
+    if (failure === undefined && handles.every((h) => h.done)) {
+      for (const h of handles) {
+        h.worker.unref();
+        idleWorkers.push(h.worker);
+      }
+    } else await Promise.all(handles.map((h) => h.worker.terminate()));
   }
 }
 
@@ -321,9 +343,8 @@ function mergeOutputs(
     if (primary === undefined) continue;
     const perWorker = (collected[primary.id]!.get(t.source) ?? []).map((bs) => concatBatches(bs)).filter((b) => b.length > 0);
     if (perWorker.length === 0) continue;
-    const all = concatBatches(perWorker);
-    const order = mergeSorted(perWorker);
-    const merged = takeBatch(all, order);
+    // One worker's rows are in order already.
+    const merged = perWorker.length === 1 ? perWorker[0]! : takeBatch(concatBatches(perWorker), mergeSorted(perWorker));
     const rowNo = rowColumn(merged);
     const nodes = compiled.nodes.filter((n) => n.source === t.source && n.kind === 'pointInTime');
     const featureColumns = new Set(nodes.flatMap((n) => [...n.columns.values()].flat()));

@@ -1,10 +1,11 @@
 import { Subject } from 'rxjs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { compileFeatureSet } from '../../pipelines/compile/compileFeatureSet.js';
 import { sliceBatch, takeBatch, watermarkBatch, type Batch } from '../../pipelines/data/batch.js';
 import { createRuntime } from '../../pipelines/runtime/context.js';
 import type { FeatureSetConfig } from '../../sdk/config/types.js';
-import { registryFor } from '../../sdk/replay.js';
+import { BUILTIN_DEFINITIONS } from '../../pipelines/features/index.js';
+import { FeatureRegistry } from '../../sdk/registry.js';
 import type { FromMain, LaneSpec, ToMain, WorkerInit } from './protocol.js';
 import { ROW_COLUMN } from './protocol.js';
 import { DictionaryTable, fromWire, toWire } from './wire.js';
@@ -17,8 +18,8 @@ import { DictionaryTable, fromWire, toWire } from './wire.js';
 
 const port = parentPort;
 if (port === null) throw new Error('the threads worker must run in a worker thread');
-const init = workerData as WorkerInit;
-const dicts = new DictionaryTable();
+// Per run (a worker serves one run at a time, and may serve several in turn).
+let dicts = new DictionaryTable();
 const post = (m: ToMain) => port.postMessage(m);
 
 interface RunningLane {
@@ -26,9 +27,11 @@ interface RunningLane {
   input: Subject<Batch>;
 }
 
-async function start(): Promise<RunningLane[]> {
+async function start(init: WorkerInit): Promise<RunningLane[]> {
   const config = init.config as FeatureSetConfig;
-  const registry = await registryFor(config);
+  // As registryFor (src/sdk/replay.ts) does, without importing the replay module's store and I/O code.
+  const registry = FeatureRegistry.withBuiltins(BUILTIN_DEFINITIONS);
+  for (const m of config.modules) await registry.loadModule(m);
   const lanes: RunningLane[] = [];
   for (const spec of init.lanes) {
     const names = new Set(spec.features);
@@ -59,13 +62,18 @@ function fail(err: unknown): void {
   post({ type: 'error', message: e.message, ...(e.stack !== undefined && { stack: e.stack }) });
 }
 
-const ready = start();
-ready.then(
-  () => post({ type: 'ready' }),
-  (err: unknown) => fail(err),
-);
+let ready: Promise<RunningLane[]> = Promise.resolve([]);
 
 port.on('message', (msg: FromMain) => {
+  if (msg.type === 'init') {
+    dicts = new DictionaryTable();
+    ready = start(msg.init);
+    ready.then(
+      () => post({ type: 'ready' }),
+      (err: unknown) => fail(err),
+    );
+    return;
+  }
   ready
     .then((lanes) => {
       if (msg.type === 'batch') {

@@ -93,9 +93,9 @@ function seriesOfAggregate(n: FeatureNode, p: AggregateParams): { id: string; se
 
 /** A definition that keeps a window of events (a numeric `window` param) is a series of its own. */
 function seriesOfDefinition(n: FeatureNode): { id: string; series: Omit<AggregationSeries, 'features' | 'derived'>; use: Omit<SeriesUse, 'feature' | 'columns'> } | undefined {
-  const p = n.params as { window?: unknown; column?: unknown; by?: unknown; where?: unknown; success?: unknown };
+  const p = n.params as { window?: unknown; column?: unknown; by?: unknown; category?: unknown; where?: unknown; success?: unknown };
   if (typeof p.window !== 'number') return undefined;
-  const by = typeof p.by === 'string' ? p.by : null;
+  const by = typeof p.by === 'string' ? p.by : typeof p.category === 'string' ? p.category : null;
   const column = typeof p.column === 'string' ? p.column : typeof p.success === 'string' ? p.success : (n.inputs.filter((c) => c !== by).join(', ') || null);
   const series = {
     source: n.source,

@@ -63,19 +63,29 @@ export function inputWidth(p: Preprocessing): number {
  * NaN (null) → 0, i.e. the training mean, then append the missing indicators. Allocates the
  * batch's outputs only (inside `tf.tidy`).
  */
-export function preprocessFn(p: Preprocessing): (x: tf.Tensor2D) => tf.Tensor2D {
+export function preprocessFn(p: Preprocessing): PreprocessFn {
   const mean = tf.keep(tf.tensor1d(p.mean, 'float32'));
   const std = tf.keep(tf.tensor1d(p.std, 'float32'));
   const indicatorCols = p.missingIndicators.map((c) => p.features.indexOf(c));
   const indicatorIdx = indicatorCols.length > 0 ? tf.keep(tf.tensor1d(indicatorCols, 'int32')) : undefined;
-  return (x) =>
+  const fn = (x: tf.Tensor2D): tf.Tensor2D =>
     tf.tidy(() => {
       const nan = tf.isNaN(x);
       const z = tf.where(nan, tf.zerosLike(x), tf.div(tf.sub(x, mean), std)) as tf.Tensor2D;
       if (indicatorIdx === undefined) return z;
       return tf.concat([z, tf.cast(tf.gather(nan, indicatorIdx, 1), 'float32')], 1) as tf.Tensor2D;
     });
+  return Object.assign(fn, {
+    dispose: () => {
+      mean.dispose();
+      std.dispose();
+      indicatorIdx?.dispose();
+    },
+  });
 }
+
+/** A preprocessing function over batches; `dispose()` frees its constant tensors. */
+export type PreprocessFn = ((x: tf.Tensor2D) => tf.Tensor2D) & { dispose(): void };
 
 /**
  * Column indices of `p.features` in a set's matrix columns, so a model reads a set whose columns

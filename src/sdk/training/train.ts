@@ -124,6 +124,7 @@ export function predictRows(model: tf.LayersModel, meta: ModelMeta, set: SetData
   }
   x.dispose();
   cols?.dispose();
+  prep.dispose();
   if (meta.task === 'regression') for (let i = 0; i < out.length; i++) out[i] = out[i]! * meta.labelStd! + meta.labelMean!;
   return out;
 }
@@ -193,6 +194,7 @@ export async function trainSet(set: SetData, opts: TrainOptions = {}): Promise<T
   y.dispose();
   valX.dispose();
   valY.dispose();
+  prep.dispose();
 
   const meta: ModelMeta = {
     format: 'tributary-model/1',

@@ -122,7 +122,9 @@ describe('train, save, load, score', () => {
     await saveModel(dir, r.model, r.meta);
     const loaded = await loadModel(dir);
     expect(loaded.meta.preprocessing).toEqual(r.meta.preprocessing);
+    const tensors = tf.memory().numTensors;
     const after = predictRows(loaded.model, loaded.meta, set);
     expect(Array.from(after)).toEqual(Array.from(before));
+    expect(tf.memory().numTensors).toBe(tensors); // scoring leaks no tensor
   });
 });

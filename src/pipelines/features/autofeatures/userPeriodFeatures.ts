@@ -167,7 +167,8 @@ class UserPeriodState implements StepState<KeyedBatch, Batch> {
   /** Every period with a number below this has been emitted. */
   private closedIdx = -Infinity;
   private keySpace: KeySpace | undefined;
-  private out: { key: number[]; start: number[]; end: number[]; data: number[] } = { key: [], start: [], end: [], data: [] };
+  /** Rows waiting to go out: key codes, period edges, and `columns.length` values a row. */
+  private out = { key: [] as number[], start: [] as number[], end: [] as number[], data: new Float64Array(0), used: 0 };
 
   constructor(
     private readonly ctx: StepContext,
@@ -380,14 +381,27 @@ class UserPeriodState implements StepState<KeyedBatch, Batch> {
       this.out.key.push(key);
       this.out.start.push(start);
       this.out.end.push(end);
-      for (let x = 0; x < B; x++) this.out.data.push(base[x]!);
+      const at = this.reserve(B + L);
+      this.out.data.set(base, at);
       if (lags > 0) {
         const lo = key * L;
-        for (let x = 0; x < L; x++) this.out.data.push(this.lagBuf[lo + x]!);
+        this.out.data.set(this.lagBuf.subarray(lo, lo + L), at + B);
         this.lagBuf.copyWithin(lo + B, lo, lo + L - B);
         this.lagBuf.set(base, lo);
       }
     }
+  }
+
+  /** Room for `n` more output values; returns where they go. */
+  private reserve(n: number): number {
+    const out = this.out;
+    if (out.used + n > out.data.length) {
+      const grown = new Float64Array(Math.max(out.used + n, out.data.length * 2, 1024));
+      grown.set(out.data.subarray(0, out.used));
+      out.data = grown;
+    }
+    out.used += n;
+    return out.used - n;
   }
 
   private take(watermark: number): Batch {
@@ -402,7 +416,7 @@ class UserPeriodState implements StepState<KeyedBatch, Batch> {
       for (let r = 0; r < n; r++) values[r] = data[r * width + j]!;
       columns[name] = outputColumn(values);
     });
-    this.out = { key: [], start: [], end: [], data: [] };
+    this.out = { key: [], start: [], end: [], data: new Float64Array(0), used: 0 };
     return { length: n, time: Float64Array.from(end), columns, watermark };
   }
 

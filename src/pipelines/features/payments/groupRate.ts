@@ -14,20 +14,20 @@ type GroupRateOutput = (typeof GROUP_RATE_OUTPUTS)[number];
 
 export const groupRateParams = z.strictObject({
   success: z.string().default("status == 'approved'").describe('an expression over the source\'s columns, true when an event is a success (null counts as a failure)'),
-  by: z.string().default('ip').describe('the categorical (string) column of the inner level: a rate per key and value of it; rows where it is null are skipped'),
+  category: z.string().default('ip').describe('the categorical (string) column of the inner level: a rate per key and value of it; rows where it is null are skipped'),
   window: durationParam('window').prefault('30d').describe('sliding window: the events of [t - window, t) are counted'),
   outputs: z
     .array(z.enum(GROUP_RATE_OUTPUTS))
     .min(1)
     .optional()
-    .describe('omit for one column, the mean rate (named as the feature); or a list of mean and groups (the values of `by` seen in the window), one column each, <name>_<output>'),
+    .describe('omit for one column, the mean rate (named as the feature); or a list of mean and groups (the values of `category` seen in the window), one column each, <name>_<output>'),
   where: z.string().optional().describe('only events for which this is true are attempts (every event still gets a row)'),
 });
 
 export type GroupRateParams = z.infer<typeof groupRateParams>;
 
 /**
- * A two-level aggregation: the success rate per (key, `by` value), averaged over the key's `by`
+ * A two-level aggregation: the success rate per (key, `category` value), averaged over the key's `category`
  * values, in a sliding window. For a merchant, the approval rate from each IP, averaged over the IPs
  * it saw, so that one IP hammering the merchant weighs as much as any other. Read at an event at time
  * t, over the key's events with t − window ≤ t_i < t:
@@ -44,7 +44,7 @@ export type GroupRateParams = z.infer<typeof groupRateParams>;
  *   source: transactions
  *   key: merchant_id
  *   definition: mean_group_rate
- *   params: { success: "status == 'approved'", by: ip, window: 30d }
+ *   params: { success: "status == 'approved'", category: ip, window: 30d }
  */
 export const meanGroupRate = defineFeature<GroupRateParams>({
   name: 'mean_group_rate',
@@ -59,17 +59,17 @@ export const meanGroupRate = defineFeature<GroupRateParams>({
     } catch {
       // Reported when the feature is built.
     }
-    return [...new Set([p.by, ...ids])];
+    return [...new Set([p.category, ...ids])];
   },
   outputs: (p) =>
     p.outputs === undefined
-      ? [{ name: '', type: 'float64', doc: `success rate averaged over ${p.by}` }]
-      : p.outputs.map((o) => ({ name: o, type: 'float64' as const, doc: o === 'mean' ? `success rate averaged over ${p.by}` : `distinct ${p.by} in the window` })),
+      ? [{ name: '', type: 'float64', doc: `success rate averaged over ${p.category}` }]
+      : p.outputs.map((o) => ({ name: o, type: 'float64' as const, doc: o === 'mean' ? `success rate averaged over ${p.category}` : `distinct ${p.category} in the window` })),
   build(p, ctx) {
     const where = p.where === undefined ? undefined : ctx.predicate(p.where);
     const success = ctx.predicate(p.success);
     const outputs = p.outputs ?? ['mean'];
-    return pipe(keyBy(ctx.step('keys'), ctx.key), pointInTime(ctx.step('group_rate'), 'mean_group_rate', () => new GroupRateKernel(success, p.by, p.window, outputs), ctx.columns, where));
+    return pipe(keyBy(ctx.step('keys'), ctx.key), pointInTime(ctx.step('group_rate'), 'mean_group_rate', () => new GroupRateKernel(success, p.category, p.window, outputs), ctx.columns, where));
   },
 });
 
@@ -91,7 +91,7 @@ export class GroupRateKernel implements PointInTimeKernel {
 
   constructor(
     private readonly success: (b: Batch) => Uint8Array,
-    private readonly by: string,
+    private readonly category: string,
     private readonly window: number,
     outputs: readonly GroupRateOutput[],
   ) {
@@ -118,7 +118,7 @@ export class GroupRateKernel implements PointInTimeKernel {
 
   bind(b: Batch): void {
     this.ok = this.success(b);
-    this.cats = categoryCodes(b, this.by);
+    this.cats = categoryCodes(b, this.category);
   }
 
   /** Move group `g` of key `k` by (da attempts, ds successes), keeping the key's sum of rates. */

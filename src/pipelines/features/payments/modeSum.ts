@@ -13,13 +13,13 @@ type ModeSumOutput = (typeof MODE_SUM_OUTPUTS)[number];
 
 export const modeSumParams = z.strictObject({
   column: z.string().default('amount').describe('the value summed at the most common category (a spend amount); rows where it is null or not finite are skipped'),
-  by: z.string().default('merchant_id').describe('the categorical (string) column whose most common value is found per key; rows where it is null are skipped'),
+  category: z.string().default('merchant_id').describe('the categorical (string) column whose most common value is found per key; rows where it is null are skipped'),
   window: durationParam('window').prefault('30d').describe('sliding window: the events of [t - window, t) are counted'),
   outputs: z
     .array(z.enum(MODE_SUM_OUTPUTS))
     .min(1)
     .optional()
-    .describe('omit for one column, the sum at the mode (named as the feature); or a list of sum, count (events at the mode), share (those events over all events in the window) and distinct (categories in the window), one column each, <name>_<output>'),
+    .describe('omit for one column, the sum at the mode (named as the feature); or a list of sum, count (events at the mode), share (those events over all events in the window) and distinct (values of the category in the window), one column each, <name>_<output>'),
   where: z.string().optional().describe('only events for which this is true are counted (every event still gets a row)'),
 });
 
@@ -43,7 +43,7 @@ export type ModeSumParams = z.infer<typeof modeSumParams>;
  *   source: transactions
  *   key: user_id
  *   definition: mode_sum
- *   params: { column: amount, by: merchant_id, window: 90d }
+ *   params: { column: amount, category: merchant_id, window: 90d }
  */
 export const modeSum = defineFeature<ModeSumParams>({
   name: 'mode_sum',
@@ -51,15 +51,15 @@ export const modeSum = defineFeature<ModeSumParams>({
   doc: 'Sum of a column over the events of the key\'s most common category (for example the spend at a user\'s most used merchant) in a sliding window [t - w, t).',
   kind: 'pointInTime',
   params: modeSumParams,
-  inputs: (p) => [p.column, p.by],
+  inputs: (p) => [p.column, p.category],
   outputs: (p) =>
     p.outputs === undefined
-      ? [{ name: '', type: 'float64', doc: `sum of ${p.column} at the most common ${p.by}` }]
-      : p.outputs.map((o) => ({ name: o, type: 'float64' as const, doc: `${o} at the most common ${p.by}` })),
+      ? [{ name: '', type: 'float64', doc: `sum of ${p.column} at the most common ${p.category}` }]
+      : p.outputs.map((o) => ({ name: o, type: 'float64' as const, doc: `${o} at the most common ${p.category}` })),
   build(p, ctx) {
     const where = p.where === undefined ? undefined : ctx.predicate(p.where);
     const outputs = p.outputs ?? ['sum'];
-    return pipe(keyBy(ctx.step('keys'), ctx.key), pointInTime(ctx.step('mode_sum'), 'mode_sum', () => new ModeSumKernel(p.column, p.by, p.window, outputs), ctx.columns, where));
+    return pipe(keyBy(ctx.step('keys'), ctx.key), pointInTime(ctx.step('mode_sum'), 'mode_sum', () => new ModeSumKernel(p.column, p.category, p.window, outputs), ctx.columns, where));
   },
 });
 
@@ -92,7 +92,7 @@ export class ModeSumKernel implements PointInTimeKernel {
 
   constructor(
     private readonly column: string,
-    private readonly by: string,
+    private readonly category: string,
     private readonly window: number,
     outputs: readonly ModeSumOutput[],
   ) {
@@ -124,7 +124,7 @@ export class ModeSumKernel implements PointInTimeKernel {
 
   bind(b: Batch): void {
     this.values = numericColumn(b, this.column);
-    this.cats = categoryCodes(b, this.by);
+    this.cats = categoryCodes(b, this.category);
   }
 
   read(k: number, t: number, out: Float64Array, at: number): void {

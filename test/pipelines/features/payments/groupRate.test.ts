@@ -69,7 +69,7 @@ describe('mean_group_rate', () => {
 
   it('reads the columns of its success expression, and has defaults for every param', () => {
     const p = meanGroupRate.params.parse({});
-    expect(p).toMatchObject({ success: "status == 'approved'", by: 'ip', window: 30 * 86_400_000 });
+    expect(p).toMatchObject({ success: "status == 'approved'", category: 'ip', window: 30 * 86_400_000 });
     expect(meanGroupRate.inputs(p)).toEqual(['ip', 'status']);
     expect(meanGroupRate.outputs(p).map((o) => o.name)).toEqual(['']);
   });

@@ -58,7 +58,7 @@ describe('mode_sum', () => {
       { t: 4, user: 'u1', merchant: 'c', amount: 7, on: true },
       { t: 12, user: 'u1', merchant: 'c', amount: 3, on: true }, // window [2, 12): b 5, a 1, c 7
     ];
-    const { rows: got } = await runDefinition(modeSum, { column: 'amount', by: 'merchant', window: 10, outputs: ALL }, rows, opts);
+    const { rows: got } = await runDefinition(modeSum, { column: 'amount', category: 'merchant', window: 10, outputs: ALL }, rows, opts);
     expectRows(got, [
       { f_sum: null, f_count: null, f_share: null, f_distinct: 0 },
       { f_sum: 10, f_count: 1, f_share: 1, f_distinct: 1 },
@@ -72,7 +72,7 @@ describe('mode_sum', () => {
   it('matches a naive mode and sum per merchant, with a where filter, however the input is cut', async () => {
     await fc.assert(
       fc.asyncProperty(rowsArb, cutsArb, fc.integer({ min: 1, max: 25 }), fc.boolean(), async (rows, sizes, w, useWhere) => {
-        const params = { column: 'amount', by: 'merchant', window: w, outputs: ALL, ...(useWhere && { where: 'on' }) };
+        const params = { column: 'amount', category: 'merchant', window: w, outputs: ALL, ...(useWhere && { where: 'on' }) };
         const { rows: got } = await runDefinition(modeSum, params, rows, opts, sizes);
         expectRows(got, naive(rows, w, useWhere), 1e-9);
       }),
@@ -81,7 +81,7 @@ describe('mode_sum', () => {
   });
 
   it('has one column named as the feature by default, and defaults for every param', async () => {
-    expect(modeSum.params.parse({})).toMatchObject({ column: 'amount', by: 'merchant_id', window: 30 * 86_400_000 });
+    expect(modeSum.params.parse({})).toMatchObject({ column: 'amount', category: 'merchant_id', window: 30 * 86_400_000 });
     expect(modeSum.outputs(modeSum.params.parse({})).map((o) => o.name)).toEqual(['']);
     expect(modeSum.params.safeParse({ outputs: ['median'] }).success).toBe(false);
   });
@@ -89,7 +89,7 @@ describe('mode_sum', () => {
   it('gives the same results when restored from a checkpoint mid-stream', async () => {
     await fc.assert(
       fc.asyncProperty(rowsArb, cutsArb, fc.nat(15), fc.integer({ min: 1, max: 20 }), async (rows, sizes, at, w) => {
-        const params = { column: 'amount', by: 'merchant', window: w, outputs: ALL };
+        const params = { column: 'amount', category: 'merchant', window: w, outputs: ALL };
         const whole = await runDefinition(modeSum, params, rows, opts, sizes);
         const restarted = await runDefinitionWithRestart(modeSum, params, rows, opts, sizes, at);
         expect(restarted.rows).toEqual(whole.rows);
