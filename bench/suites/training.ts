@@ -14,7 +14,7 @@ import { sfc32 } from '../workloads/reference.js';
  * the zero-copy bridge and through copying paths. Each run is: get the set's matrix into TF.js, then
  * one epoch of a logistic regression (shuffled batches gathered by row index, standardised, Adam).
  *
- * Contenders, alternated within each repetition, same data, seed and batch order:
+ * Contenders, alternated within each repetition (order rotated), same data, seed and batch order:
  *  1. zero-copy (cpu): `readSet` + `tf.tensor2d` over the Arrow child Float32Array (the tensor's data
  *     is that array).
  *  2. copy typed (cpu): the same matrix copied once (`slice()`), then as (1): the cheapest copy.
@@ -123,7 +123,8 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
   for (const p of paths) await once(p, false); // warm-up
   for (let rep = 0; rep < reps; rep++) {
     ctx.log(`rep ${rep + 1}/${reps}`);
-    for (const p of paths) await once(p, true);
+    // Rotate the order each repetition, so no path always runs right after a backend switch.
+    for (let k = 0; k < paths.length; k++) await once(paths[(k + rep) % paths.length]!, true);
   }
   await useBackend('cpu');
 

@@ -344,7 +344,7 @@ function mergeOutputs(
     const perWorker = (collected[primary.id]!.get(t.source) ?? []).map((bs) => concatBatches(bs)).filter((b) => b.length > 0);
     if (perWorker.length === 0) continue;
     // One worker's rows are in order already.
-    const merged = perWorker.length === 1 ? perWorker[0]! : takeBatch(concatBatches(perWorker), mergeSorted(perWorker));
+    const merged = perWorker.length === 1 ? perWorker[0]! : gatherParts(perWorker, mergeSorted(perWorker));
     const rowNo = rowColumn(merged);
     const nodes = compiled.nodes.filter((n) => n.source === t.source && n.kind === 'pointInTime');
     const featureColumns = new Set(nodes.flatMap((n) => [...n.columns.values()].flat()));
@@ -427,14 +427,14 @@ function rowColumn(b: Batch): Float64Array {
   return c.values as Float64Array;
 }
 
-/** Indexes into the concatenation of `parts` (each sorted by (time, row)) in (time, row) order: a k-way merge. */
-function mergeSorted(parts: readonly Batch[]): Int32Array {
+/** Where each row of the (time, row) order of `parts` (each sorted by (time, row)) comes from: a k-way merge. */
+function mergeSorted(parts: readonly Batch[]): { part: Uint16Array; index: Int32Array } {
   const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Int32Array(total);
+  const part = new Uint16Array(total);
+  const index = new Int32Array(total);
   const times = parts.map((p) => p.time);
   const rows = parts.map(rowColumn);
-  const starts = new Int32Array(parts.length);
-  for (let p = 1; p < parts.length; p++) starts[p] = starts[p - 1]! + parts[p - 1]!.length;
+  const lengths = parts.map((p) => p.length);
   const pos = new Int32Array(parts.length);
   for (let i = 0; i < total; i++) {
     let best = -1;
@@ -442,19 +442,60 @@ function mergeSorted(parts: readonly Batch[]): Int32Array {
     let br = Infinity;
     for (let p = 0; p < parts.length; p++) {
       const j = pos[p]!;
-      if (j >= parts[p]!.length) continue;
+      if (j >= lengths[p]!) continue;
       const t = times[p]![j]!;
-      const r = rows[p]![j]!;
-      if (best < 0 || t < bt || (t === bt && r < br)) {
+      if (best < 0 || t < bt || (t === bt && rows[p]![j]! < br)) {
         best = p;
         bt = t;
-        br = r;
+        br = rows[p]![j]!;
       }
     }
-    out[i] = starts[best]! + pos[best]!;
-    pos[best]!++;
+    part[i] = best;
+    index[i] = pos[best]!++;
   }
-  return out;
+  return { part, index };
+}
+
+/** The rows `(part[i], index[i])` of several batches with the same columns, gathered into one batch (one copy). */
+function gatherParts(parts: readonly Batch[], at: { part: Uint16Array; index: Int32Array }): Batch {
+  const { part, index } = at;
+  const n = part.length;
+  const gather = <T extends Float64Array | Int32Array | Uint8Array>(srcs: T[], out: T): T => {
+    for (let i = 0; i < n; i++) out[i] = srcs[part[i]!]![index[i]!]!;
+    return out;
+  };
+  const time = gather(parts.map((p) => p.time), new Float64Array(n));
+  const offsets = parts.every((p) => p.offsets !== undefined) ? gather(parts.map((p) => p.offsets!), new Float64Array(n)) : undefined;
+  const columns: Record<string, Column> = {};
+  for (const [name, first] of Object.entries(parts[0]!.columns)) {
+    const cols = parts.map((p) => {
+      const c = p.columns[name];
+      if (c === undefined || c.type !== first.type) throw new Error(`threads: column ${name} differs between workers' outputs`);
+      return c;
+    });
+    let validity: Uint8Array | undefined;
+    if (cols.some((c) => c.validity !== undefined)) {
+      validity = new Uint8Array((n + 7) >> 3);
+      for (let i = 0; i < n; i++) {
+        const v = cols[part[i]!]!.validity;
+        const j = index[i]!;
+        if (v === undefined || ((v[j >> 3]! >> (j & 7)) & 1) === 1) validity[i >> 3]! |= 1 << (i & 7);
+      }
+    }
+    const nulls = validity === undefined ? {} : { validity };
+    if (first.type === 'dictionary') {
+      const dcols = cols as Extract<Column, { type: 'dictionary' }>[];
+      if (dcols.some((c) => c.dictionary !== first.dictionary)) throw new Error(`threads: column ${name} has different dictionaries in workers' outputs`);
+      columns[name] = { type: 'dictionary', codes: gather(dcols.map((c) => c.codes), new Int32Array(n)), dictionary: first.dictionary, ...nulls };
+    } else if (first.type === 'int32') {
+      columns[name] = { type: 'int32', values: gather(cols.map((c) => (c as typeof first).values), new Int32Array(n)), ...nulls };
+    } else if (first.type === 'bool') {
+      columns[name] = { type: 'bool', values: gather(cols.map((c) => (c as typeof first).values), new Uint8Array(n)), ...nulls };
+    } else {
+      columns[name] = { type: first.type, values: gather(cols.map((c) => (c as typeof first).values), new Float64Array(n)), ...nulls };
+    }
+  }
+  return { length: n, time, columns, ...(offsets && { offsets }) };
 }
 
 /** Feed batches from several sources, always taking next the source whose pending batch starts earliest (as runInProcess does). */

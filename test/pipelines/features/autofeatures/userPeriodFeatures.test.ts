@@ -212,6 +212,22 @@ describe('user_period_features', () => {
     );
   });
 
+  it('counts only events that pass where, and only they make a key appear; weeks follow the offset', async () => {
+    const monday = Date.UTC(2024, 0, 1); // a Monday: with offset 4d, weeks start on Mondays
+    const rows: InRow[] = [
+      { t: monday - 1, user: 'A', ev: 'view', cat: null, amt: 5 }, // the week before
+      { t: monday, user: 'B', ev: 'help', cat: null, amt: 1 }, // filtered out: B never appears
+      { t: monday + 3 * DAY, user: 'A', ev: 'buy', cat: null, amt: 7 },
+      { t: monday + 6 * DAY, user: 'A', ev: 'help', cat: null, amt: 9 }, // filtered out
+    ];
+    const params = { period: 'week', offset: '4d', numeric: ['amt'], where: "ev != 'help'" };
+    const { rows: got } = await runDefinition(userPeriodFeatures, params, rows, { types, key: ['user'] });
+    expectRows(got, [
+      { user: 'A', window_start: monday - 7 * DAY, time: monday, f_count: 1, f_amt_sum: 5 },
+      { user: 'A', window_start: monday, time: monday + 7 * DAY, f_count: 1, f_amt_sum: 7 },
+    ]);
+  });
+
   it('rejects params whose columns would share a name', () => {
     expect(userPeriodFeatures.params.safeParse({ histograms: [{ column: 'ev' }], distinct: ['ev'] }).success).toBe(false);
     expect(userPeriodFeatures.params.safeParse({ histograms: [{ column: 'ev', values: ['a', 'b'], top: 2 }] }).success).toBe(false);
