@@ -3,6 +3,7 @@ import { labelAssembly } from './labelAssembly.js';
 import { liveLatency } from './liveLatency.js';
 import { onlineFetch } from './onlineFetch.js';
 import { slidingReference } from './slidingReference.js';
+import { training } from './training.js';
 
 /**
  * Every benchmark suite, in the order `npm run bench` runs them. To add one: write
@@ -13,4 +14,5 @@ export const SUITES: readonly BenchSuite[] = [
   labelAssembly,
   onlineFetch,
   liveLatency,
+  training,
 ];

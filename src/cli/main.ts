@@ -5,6 +5,7 @@ import { demoCommand } from './commands/demo.js';
 import { deployCommand } from './commands/deploy.js';
 import { generateCommand } from './commands/generate.js';
 import { importCommand } from './commands/import.js';
+import { inferCommand } from './commands/infer.js';
 import { inspectCommand } from './commands/inspect.js';
 import { labelCommand } from './commands/label.js';
 import { liveCommand } from './commands/live.js';
@@ -13,6 +14,7 @@ import { scaleCommand } from './commands/scale.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { teardownCommand } from './commands/teardown.js';
+import { trainCommand } from './commands/train.js';
 import { validateCommand } from './commands/validate.js';
 
 /** Exit codes: 0 done, 1 failed while running, 2 the config or the command line is wrong. */
@@ -83,6 +85,31 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--inference', 'keep rows past the end of the data, with a null label')
     .option('--json', 'print the summary as JSON')
     .action((file: string, flags) => run(() => labelCommand(file, flags, out))());
+  program
+    .command('train')
+    .argument('<config>', 'feature-set YAML')
+    .description('train a TF.js model on a feature-label set and report held-out metrics against a naive baseline')
+    .option('--set <name>', "the set (default: the config's only set)")
+    .option('--model <kind>', 'logistic or mlp', 'logistic')
+    .option('--epochs <n>', 'passes over the training rows', '10')
+    .option('--out <dir>', 'model folder (default <data_dir>/models/<set>-<model>)')
+    .option('--batch-size <n>', 'rows per batch', '256')
+    .option('--learning-rate <x>', 'Adam learning rate', '0.01')
+    .option('--validation <fraction>', 'share of the latest labelled rows held out', '0.2')
+    .option('--no-missing-indicators', 'no 0/1 "was null" inputs')
+    .option('--backend <name>', 'cpu (zero-copy) or wasm', 'cpu')
+    .option('--json', 'print the result as JSON')
+    .action((file: string, flags) => run(() => trainCommand(file, flags, out))());
+  program
+    .command('infer')
+    .argument('<config>', 'feature-set YAML')
+    .description('score an inference set with a model saved by train, and write the predictions as Arrow')
+    .requiredOption('--model <dir>', 'the model folder train wrote')
+    .option('--set <name>', "the set (default: the config's only set)")
+    .option('--out <file>', 'predictions file (default <data_dir>/predictions/<set>.arrow)')
+    .option('--backend <name>', 'cpu or wasm', 'cpu')
+    .option('--json', 'print the summary as JSON')
+    .action((file: string, flags) => run(() => inferCommand(file, flags, out))());
   program
     .command('serve')
     .argument('<config>', 'feature-set YAML')
