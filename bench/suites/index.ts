@@ -3,6 +3,7 @@ import { labelAssembly } from './labelAssembly.js';
 import { liveLatency } from './liveLatency.js';
 import { onlineFetch } from './onlineFetch.js';
 import { slidingReference } from './slidingReference.js';
+import { threads } from './threads.js';
 import { training } from './training.js';
 
 /**
@@ -15,4 +16,5 @@ export const SUITES: readonly BenchSuite[] = [
   onlineFetch,
   liveLatency,
   training,
+  threads,
 ];

@@ -38,6 +38,8 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--to <time>', 'last event time, exclusive')
     .option('--out <dir>', 'folder for the feature tables (default <data_dir>/features)')
     .option('--reimport', 'import source files again even if unchanged')
+    .option('--executor <kind>', 'where the pipelines run: local (one thread, default) or threads (worker-thread actors)')
+    .option('--workers <n>', 'worker threads for --executor threads (default 2)')
     .option('--json', 'print the summary as JSON')
     .action((file: string, flags) => run(() => replayCommand(file, flags, out))());
   program
