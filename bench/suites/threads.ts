@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/sdk/config/loadConfig.js';
 import { FeatureRegistry } from '../../src/sdk/registry.js';
 import { contender, round } from '../lib/report.js';
 import type { BenchSuite, ContenderResult, SuiteContext, SuiteResult } from '../lib/suite.js';
-import { collectGarbage, envInt, nowMs, timedWithLoad } from '../lib/timing.js';
+import { collectGarbage, nowMs, timedWithLoad } from '../lib/timing.js';
 import { generateReference, referenceBatches, REFERENCE_DEFAULTS } from '../workloads/reference.js';
 
 /**

@@ -153,8 +153,9 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   ).action((flags) => run(() => teardownCommand(flags, out))());
   program
     .command('demo')
-    .description('generate sample data and replay every example config (npm start)')
+    .description('generate sample data, replay every example config, build its training set and train a model (npm start)')
     .option('--out <dir>', 'sample data folder', 'data/samples')
+    .option('--epochs <n>', 'training passes per domain', '5')
     .action((flags) => run(() => demoCommand(flags, out))());
 
   try {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createExecutor, type ExecutorKind } from '../actors/executor.js';
-import { compileFeatureSet, type CompiledFeatureSet } from '../pipelines/compile/compileFeatureSet.js';
+import { compileFeatureSet } from '../pipelines/compile/compileFeatureSet.js';
 import type { Batch } from '../pipelines/data/batch.js';
 import { BUILTIN_DEFINITIONS } from '../pipelines/features/index.js';
 import { createRuntime } from '../pipelines/runtime/context.js';
@@ -10,7 +10,7 @@ import { importFile, type ImportReport } from '../store/ingest/importFile.js';
 import { EventLog } from '../store/log/eventLog.js';
 import type { SourceLog } from '../store/log/sourceLog.js';
 import type { SourceSpec } from '../store/log/sourceSpec.js';
-import { writeArrowFile } from '../store/output/writeTable.js';
+import { writeFeatureTables, type TableSummary } from '../store/output/writeFeatureTables.js';
 import type { FeatureSetConfig, SourceConfig } from './config/types.js';
 import { FeatureRegistry } from './registry.js';
 
@@ -42,13 +42,7 @@ export interface ReplayOptions {
   onNotice?: (message: string) => void;
 }
 
-export interface TableSummary {
-  name: string;
-  kind: 'events' | 'windows';
-  rows: number;
-  columns: string[];
-  file: string;
-}
+export type { TableSummary } from '../store/output/writeFeatureTables.js';
 
 export interface ReplaySummary {
   name: string;
@@ -160,7 +154,9 @@ export async function replay(config: FeatureSetConfig, opts: ReplayOptions = {})
   const replayMs = Date.now() - replayStarted;
 
   const out = opts.out ?? join(config.dataDir, 'features');
-  const tables = await writeTables(compiled, collected, out, opts.onProgress, started);
+  const tables = await writeFeatureTables(compiled, collected, out, (rows, total) =>
+    opts.onProgress?.({ phase: 'write', rows, total, elapsedMs: Date.now() - started }),
+  );
   if (opts.store !== false) await storeReplayTables(join(config.dataDir, 'store'), compiled, collected);
   await deadLetters.close();
   return {
@@ -174,27 +170,4 @@ export async function replay(config: FeatureSetConfig, opts: ReplayOptions = {})
     elapsedMs: Date.now() - started,
     eventsPerSecond: replayMs > 0 ? (replayed / replayMs) * 1000 : replayed,
   };
-}
-
-async function writeTables(
-  compiled: CompiledFeatureSet,
-  collected: Record<string, Batch[]>,
-  out: string,
-  onProgress: ReplayOptions['onProgress'],
-  started: number,
-): Promise<TableSummary[]> {
-  const tables: TableSummary[] = [];
-  for (const t of compiled.tables) {
-    const batches = collected[t.name]!;
-    const file = join(out, `${t.name}.arrow`);
-    const metadata = {
-      'tributary.feature_set': compiled.config.name,
-      'tributary.config_hash': compiled.config.hash,
-      'tributary.features': JSON.stringify(Object.fromEntries(compiled.nodes.filter((n) => n.names.some((x) => t.features.includes(x))).flatMap((n) => n.names.map((x) => [x, n.identity])))),
-    };
-    const table = await writeArrowFile(file, batches, t.timeColumn, metadata);
-    tables.push({ name: t.name, kind: t.kind, rows: table.numRows, columns: table.schema.fields.map((f) => f.name), file });
-    onProgress?.({ phase: 'write', rows: tables.length, total: compiled.tables.length, elapsedMs: Date.now() - started });
-  }
-  return tables;
 }
