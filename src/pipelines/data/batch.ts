@@ -1,0 +1,145 @@
+import { type Column, columnLength, concatColumns, sliceColumn, takeColumn } from './column.js';
+import { Dictionary } from './dictionary.js';
+
+/**
+ * A columnar micro-batch of events: the unit that moves through every pipeline.
+ *
+ * Event time is epoch milliseconds in a Float64Array. Columns are typed arrays, key and categorical
+ * columns are dictionary codes. There is no per-row object anywhere. `toRecordBatch` (./arrow.ts)
+ * turns a batch into an Arrow RecordBatch, sharing the numeric and code buffers.
+ *
+ * @example
+ * const b = makeBatch(Float64Array.of(1000, 2000), { amount: float64Column(Float64Array.of(9.5, 3)) });
+ * b.length; // 2
+ */
+export interface Batch {
+  readonly length: number;
+  /** Event time of each row, epoch ms. */
+  readonly time: Float64Array;
+  readonly columns: Readonly<Record<string, Column>>;
+  /** Position of each row in its source's event log, when the batch came from one. */
+  readonly offsets?: Float64Array;
+  /**
+   * The source's watermark once this batch is seen: no later event with a smaller time is expected.
+   * An empty batch that only carries a watermark is how time advances without events.
+   */
+  readonly watermark?: number;
+}
+
+export function makeBatch(
+  time: Float64Array,
+  columns: Record<string, Column>,
+  extra: { offsets?: Float64Array; watermark?: number } = {},
+): Batch {
+  for (const [name, c] of Object.entries(columns)) {
+    if (columnLength(c) !== time.length) {
+      throw new Error(`column ${name} has ${columnLength(c)} rows, the batch has ${time.length}`);
+    }
+  }
+  return { length: time.length, time, columns, ...extra };
+}
+
+/** A batch with no rows that only moves the watermark forward. */
+export function watermarkBatch(watermark: number): Batch {
+  return { length: 0, time: new Float64Array(0), columns: {}, watermark };
+}
+
+/** Rows `index[0..n)` of `b`, in that order (a copy). */
+export function takeBatch(b: Batch, index: ArrayLike<number>, n = index.length): Batch {
+  const time = new Float64Array(n);
+  for (let i = 0; i < n; i++) time[i] = b.time[index[i]!]!;
+  const columns: Record<string, Column> = {};
+  for (const [name, c] of Object.entries(b.columns)) columns[name] = takeColumn(c, index, n);
+  let offsets: Float64Array | undefined;
+  if (b.offsets !== undefined) {
+    offsets = new Float64Array(n);
+    for (let i = 0; i < n; i++) offsets[i] = b.offsets[index[i]!]!;
+  }
+  return { length: n, time, columns, ...(offsets && { offsets }), ...(b.watermark !== undefined && { watermark: b.watermark }) };
+}
+
+/** Rows `[start, end)` of `b`, as views over the same buffers. */
+export function sliceBatch(b: Batch, start: number, end: number): Batch {
+  const columns: Record<string, Column> = {};
+  for (const [name, c] of Object.entries(b.columns)) columns[name] = sliceColumn(c, start, end);
+  return {
+    length: end - start,
+    time: b.time.subarray(start, end),
+    columns,
+    ...(b.offsets && { offsets: b.offsets.subarray(start, end) }),
+    ...(b.watermark !== undefined && { watermark: b.watermark }),
+  };
+}
+
+/** The batches end to end; they must have the same columns. The watermark is the last one given. */
+export function concatBatches(parts: readonly Batch[]): Batch {
+  const nonEmpty = parts.filter((p) => p.length > 0);
+  const watermark = parts.reduce<number | undefined>((w, p) => p.watermark ?? w, undefined);
+  if (nonEmpty.length === 1) return { ...nonEmpty[0]!, ...(watermark !== undefined && { watermark }) };
+  if (nonEmpty.length === 0) {
+    const columns = parts[0]?.columns ?? {};
+    return { length: 0, time: new Float64Array(0), columns, ...(watermark !== undefined && { watermark }) };
+  }
+  const total = nonEmpty.reduce((n, p) => n + p.length, 0);
+  const time = new Float64Array(total);
+  let at = 0;
+  for (const p of nonEmpty) {
+    time.set(p.time, at);
+    at += p.length;
+  }
+  const columns: Record<string, Column> = {};
+  for (const name of Object.keys(nonEmpty[0]!.columns)) {
+    columns[name] = concatColumns(nonEmpty.map((p) => {
+      const c = p.columns[name];
+      if (c === undefined) throw new Error(`column ${name} is missing from a batch being concatenated`);
+      return c;
+    }));
+  }
+  let offsets: Float64Array | undefined;
+  if (nonEmpty.every((p) => p.offsets !== undefined)) {
+    offsets = new Float64Array(total);
+    at = 0;
+    for (const p of nonEmpty) {
+      offsets.set(p.offsets!, at);
+      at += p.length;
+    }
+  }
+  return { length: total, time, columns, ...(offsets && { offsets }), ...(watermark !== undefined && { watermark }) };
+}
+
+/**
+ * A batch as plain data for a checkpoint: typed arrays as they are, each dictionary as its values.
+ * `restoreBatch` gives it back with fresh dictionaries; `rebindDictionaries` then moves it onto the
+ * live ones, whose codes are the same because dictionaries only grow.
+ */
+export function snapshotBatch(b: Batch): unknown {
+  const columns: Record<string, unknown> = {};
+  for (const [name, c] of Object.entries(b.columns)) {
+    columns[name] = c.type === 'dictionary' ? { ...c, dictionary: [...c.dictionary.values] } : c;
+  }
+  return { ...b, columns };
+}
+
+export function restoreBatch(snapshot: unknown): Batch {
+  const s = snapshot as Batch & { columns: Record<string, Column | (Omit<Column, 'dictionary'> & { dictionary: (string | number)[] })> };
+  const columns: Record<string, Column> = {};
+  for (const [name, c] of Object.entries(s.columns)) {
+    columns[name] = c.type === 'dictionary' ? ({ ...c, dictionary: new Dictionary(c.dictionary as (string | number)[]) } as Column) : (c as Column);
+  }
+  return { ...s, columns };
+}
+
+/** `b` with each dictionary column moved onto the dictionary of the same column in `like`, which must extend it. */
+export function rebindDictionaries(b: Batch, like: Batch): Batch {
+  let columns: Record<string, Column> | undefined;
+  for (const [name, c] of Object.entries(b.columns)) {
+    const target = like.columns[name];
+    if (c.type !== 'dictionary' || target?.type !== 'dictionary' || target.dictionary === c.dictionary) continue;
+    c.dictionary.values.forEach((v, code) => {
+      if (target.dictionary.decode(code) !== v) throw new Error(`column ${name}: restored dictionary does not match the live one at code ${code}`);
+    });
+    columns ??= { ...b.columns };
+    columns[name] = { ...c, dictionary: target.dictionary };
+  }
+  return columns === undefined ? b : { ...b, columns };
+}
