@@ -56,7 +56,7 @@ export async function runInProcess(
  * Feed batches from several sources, always taking next the source whose pending batch starts
  * earliest in event time, so that sources advance together.
  */
-async function interleave(sources: Readonly<Record<string, SourceBatches>>, push: (source: string, b: Batch) => void): Promise<void> {
+export async function interleave(sources: Readonly<Record<string, SourceBatches>>, push: (source: string, b: Batch) => void | Promise<void>): Promise<void> {
   const iters = Object.entries(sources).map(([name, it]) => ({
     name,
     it: (Symbol.asyncIterator in it ? it[Symbol.asyncIterator]() : (it as Iterable<Batch>)[Symbol.iterator]()) as AsyncIterator<Batch> | Iterator<Batch>,
@@ -78,7 +78,7 @@ async function interleave(sources: Readonly<Record<string, SourceBatches>>, push
     if (best === undefined) return;
     const b = best.head!;
     best.head = undefined;
-    push(best.name, b);
+    await push(best.name, b);
     await refill(best);
   }
 }

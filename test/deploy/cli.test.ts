@@ -8,7 +8,7 @@ import { scaleCommand } from '../../src/cli/commands/scale.js';
 import { statusCommand } from '../../src/cli/commands/status.js';
 import { teardownCommand } from '../../src/cli/commands/teardown.js';
 import { NAMES } from '../../src/actors/deploy/names.js';
-import { FakeKubeApi } from '../actors/deploy/fakeKubeApi.js';
+import { FakeKubeApi } from '../actors/deploy/fixtures/fakeKubeApi.js';
 import { tempDir } from '../helpers/tables.js';
 
 const fake = new FakeKubeApi();

@@ -6,7 +6,7 @@ import type { Dictionary } from '../../pipelines/data/dictionary.js';
 import { KeySpace } from '../../pipelines/data/keySpace.js';
 import { parseExpression, type Expression } from '../../pipelines/expressions/index.js';
 import type { RuntimeContext } from '../../pipelines/runtime/context.js';
-import type { SourceBatches } from '../inProcess.js';
+import { interleave, type SourceBatches } from '../inProcess.js';
 import { assign } from '../partitioning/assignment.js';
 import { DEFAULT_KEY_GROUPS } from '../partitioning/keyHash.js';
 import { keyGroupsOfColumns } from '../partitioning/keyGroupsOf.js';
@@ -496,32 +496,4 @@ function gatherParts(parts: readonly Batch[], at: { part: Uint16Array; index: In
     }
   }
   return { length: n, time, columns, ...(offsets && { offsets }) };
-}
-
-/** Feed batches from several sources, always taking next the source whose pending batch starts earliest (as runInProcess does). */
-async function interleave(sources: Readonly<Record<string, SourceBatches>>, push: (source: string, b: Batch) => Promise<void>): Promise<void> {
-  const iters = Object.entries(sources).map(([name, it]) => ({
-    name,
-    it: (Symbol.asyncIterator in it ? it[Symbol.asyncIterator]() : (it as Iterable<Batch>)[Symbol.iterator]()) as AsyncIterator<Batch> | Iterator<Batch>,
-    head: undefined as Batch | undefined,
-    done: false,
-  }));
-  const refill = async (s: (typeof iters)[number]) => {
-    const r = await s.it.next();
-    if (r.done) s.done = true;
-    else s.head = r.value;
-  };
-  await Promise.all(iters.map(refill));
-  for (;;) {
-    let best: (typeof iters)[number] | undefined;
-    for (const s of iters) {
-      if (s.done || s.head === undefined) continue;
-      if (best === undefined || (s.head.time[0] ?? Infinity) < (best.head!.time[0] ?? Infinity)) best = s;
-    }
-    if (best === undefined) return;
-    const b = best.head!;
-    best.head = undefined;
-    await push(best.name, b);
-    await refill(best);
-  }
 }

@@ -10,7 +10,7 @@ import { planDeploy } from '../../../src/actors/deploy/plan.js';
 import { scaleNodes } from '../../../src/actors/deploy/scale.js';
 import { readStatus } from '../../../src/actors/deploy/status.js';
 import { teardown } from '../../../src/actors/deploy/teardown.js';
-import { FakeKubeApi } from './fakeKubeApi.js';
+import { FakeKubeApi } from './fixtures/fakeKubeApi.js';
 
 const NS = 'fraud';
 const fake = new FakeKubeApi();

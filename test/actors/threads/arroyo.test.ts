@@ -5,7 +5,7 @@
  * windows, and session windows keyed on a computed numeric column.
  */
 import { join, resolve } from 'node:path';
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/sdk/config/loadConfig.js';
 import { replay } from '../../../src/sdk/replay.js';
 import { tempDir } from '../../helpers/tables.js';
@@ -78,6 +78,8 @@ describe('Arroyo conformance configs under the threads executor', () => {
       const threads = await replay(config, { out: join(tmp.dir, name, 'threads'), store: false, executor: 'threads', workers: 2, onNotice: (m) => notices.push(m) });
       expectNoFallback(notices);
       expectSameOutput(threads, local);
-    }, 60_000);
+      // Every event of the conformance input reached the workers (7,932 cars, 100 impulses).
+      expect(Object.values(threads.events).reduce((a, b) => a + b, 0)).toBe(name === 'cars' ? 7932 : 100);
+    }, 120_000);
   }
 });

@@ -11,8 +11,8 @@ import type { SlidingOutputSpec, SlidingResult } from '../../../src/pipelines/ag
 import { bucketStart } from '../../../src/pipelines/windows/align.js';
 import { ConfigError } from '../../../src/sdk/config/configError.js';
 import { parseConfig } from '../../../src/sdk/config/loadConfig.js';
-import { mulberry32, newOpArb } from './arbitraries.js';
-import { close, naiveColumns } from './naiveWindow.js';
+import { mulberry32, newOpArb } from './helpers/arbitraries.js';
+import { close, naiveColumns } from './helpers/naiveWindow.js';
 
 interface Ev {
   t: number;

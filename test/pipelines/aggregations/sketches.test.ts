@@ -17,7 +17,7 @@ import { keyBy } from '../../../src/pipelines/operators/keyBy.js';
 import { windowAggregate } from '../../../src/pipelines/operators/windowAggregate.js';
 import type { RuntimeContext } from '../../../src/pipelines/runtime/context.js';
 import { allRows, runOp } from '../operators/helpers.js';
-import { mulberry32 } from './arbitraries.js';
+import { mulberry32 } from './helpers/arbitraries.js';
 
 const SIGMA = 1.04 / Math.sqrt(4096);
 const KLL_BOUND = 0.0165;

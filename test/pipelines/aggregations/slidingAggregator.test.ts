@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BASIC_OP_NAMES as OP_NAMES, type OpName } from '../../../src/pipelines/aggregations/catalog.js';
 import { SlidingAggregator, type SlidingResult } from '../../../src/pipelines/aggregations/slidingAggregator.js';
-import { close, naiveAggregate } from './naiveWindow.js';
+import { close, naiveAggregate } from './helpers/naiveWindow.js';
 
 interface Ev {
   t: number;

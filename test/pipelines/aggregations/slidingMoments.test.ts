@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MOMENT_OPS, SlidingMoments, type MomentOp } from '../../../src/pipelines/aggregations/slidingMoments.js';
 import type { SlidingResult } from '../../../src/pipelines/aggregations/slidingAggregator.js';
-import { close, naiveAggregate } from './naiveWindow.js';
+import { close, naiveAggregate } from './helpers/naiveWindow.js';
 
 interface Ev {
   t: number;

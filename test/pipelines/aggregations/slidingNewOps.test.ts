@@ -8,8 +8,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { opWidth } from '../../../src/pipelines/aggregations/catalog.js';
 import { SlidingAggregator, type SlidingOutputSpec, type SlidingResult } from '../../../src/pipelines/aggregations/slidingAggregator.js';
-import { mulberry32, newOpArb } from './arbitraries.js';
-import { close, naiveColumns } from './naiveWindow.js';
+import { mulberry32, newOpArb } from './helpers/arbitraries.js';
+import { close, naiveColumns } from './helpers/naiveWindow.js';
 
 interface Ev {
   t: number;

@@ -18,8 +18,8 @@ import { windowAggregate } from '../../../src/pipelines/operators/windowAggregat
 import type { RuntimeContext } from '../../../src/pipelines/runtime/context.js';
 import { bucketStart } from '../../../src/pipelines/windows/align.js';
 import { allRows, batchesOf, cutsArb, runOp, runWithRestart, stableByTime, type Ev, type Row } from '../operators/helpers.js';
-import { close, naiveColumns } from './naiveWindow.js';
-import { mulberry32 as mulberry, newOpArb } from './arbitraries.js';
+import { close, naiveColumns } from './helpers/naiveWindow.js';
+import { mulberry32 as mulberry, newOpArb } from './helpers/arbitraries.js';
 
 /** The expected columns of one op over a window's values in (time, arrival) order. */
 function expected(spec: OpSpec, values: number[]): (number | null)[] {

@@ -7,7 +7,7 @@ import { Dictionary } from '../../../src/pipelines/data/dictionary.js';
 import { keyBy } from '../../../src/pipelines/operators/keyBy.js';
 import { sessionAggregate } from '../../../src/pipelines/operators/sessionAggregate.js';
 import type { RuntimeContext } from '../../../src/pipelines/runtime/context.js';
-import { close, naiveAggregate } from '../aggregations/naiveWindow.js';
+import { close, naiveAggregate } from '../aggregations/helpers/naiveWindow.js';
 import { allRows, batchesOf, cutsArb, evArb, jitteredOrder, rejectionKinds, rowsOf, runOp, stableByTime, type Ev, type Row } from './helpers.js';
 
 const OUTPUTS = OP_NAMES.map((op) => ({ column: `o_${op}`, op }));

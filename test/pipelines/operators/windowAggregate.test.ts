@@ -8,7 +8,7 @@ import { keyBy } from '../../../src/pipelines/operators/keyBy.js';
 import { windowAggregate, type WindowAggregateOptions } from '../../../src/pipelines/operators/windowAggregate.js';
 import type { RuntimeContext } from '../../../src/pipelines/runtime/context.js';
 import { bucketStart } from '../../../src/pipelines/windows/align.js';
-import { close, naiveAggregate } from '../aggregations/naiveWindow.js';
+import { close, naiveAggregate } from '../aggregations/helpers/naiveWindow.js';
 import { allRows, batchesOf, cutsArb, evArb, jitteredOrder, rejectionKinds, rowsOf, runOp, stableByTime, type Ev, type Row } from './helpers.js';
 
 interface Cfg {

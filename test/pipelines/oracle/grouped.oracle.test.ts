@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../helpers/tables.js';
-import { eventsArb, featuresArb, type EventsCase } from './arbitraries.js';
-import { compareTable } from './compare.js';
-import { duckFeatures, loadEvents, openDuck, type Duck } from './duck.js';
-import { lateCount, runReplay } from './engine.js';
-import { configYaml, outputColumns, splitLate, timeOrder, WHERES, writeEvents, type Ev, type FeatureSpec } from './model.js';
+import { eventsArb, featuresArb, type EventsCase } from './helpers/arbitraries.js';
+import { compareTable } from './helpers/compare.js';
+import { duckFeatures, loadEvents, openDuck, type Duck } from './helpers/duck.js';
+import { lateCount, runReplay } from './helpers/engine.js';
+import { configYaml, outputColumns, splitLate, timeOrder, WHERES, writeEvents, type Ev, type FeatureSpec } from './helpers/model.js';
 
 describe('grouped (by), filtered (where) and defaulted sliding features: replay = DuckDB = naive', () => {
   const root = tempDir('tributary-oracle-');

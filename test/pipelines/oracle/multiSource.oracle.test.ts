@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../helpers/tables.js';
-import { cutsArb, eventsArb, featureArb, featuresArb, type EventsCase } from './arbitraries.js';
-import { compareTable } from './compare.js';
-import { duckFeatures, loadEvents, openDuck, type Duck } from './duck.js';
-import { lateCount, runRecut, runReplay } from './engine.js';
-import { configYaml, idFor, outputColumns, splitLate, timeOrder, writeEvents, type Ev, type FeatureSpec } from './model.js';
+import { cutsArb, eventsArb, featureArb, featuresArb, type EventsCase } from './helpers/arbitraries.js';
+import { compareTable } from './helpers/compare.js';
+import { duckFeatures, loadEvents, openDuck, type Duck } from './helpers/duck.js';
+import { lateCount, runRecut, runReplay } from './helpers/engine.js';
+import { configYaml, idFor, outputColumns, splitLate, timeOrder, writeEvents, type Ev, type FeatureSpec } from './helpers/model.js';
 
 /** Give source b's events ids of their own, and shift its times, so that the sources interleave unevenly. */
 function asSourceB(c: EventsCase, shift: number): EventsCase {

@@ -21,10 +21,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/sdk/config/loadConfig.js';
 import { replay } from '../../../src/sdk/replay.js';
 import { tempDir } from '../../helpers/tables.js';
-import { eventsArb, type EventsCase } from './arbitraries.js';
-import { loadEvents, openDuck, type Duck } from './duck.js';
-import { runReplay } from './engine.js';
-import { SOURCE_COLUMNS, splitLate, writeEvents } from './model.js';
+import { eventsArb, type EventsCase } from './helpers/arbitraries.js';
+import { loadEvents, openDuck, type Duck } from './helpers/duck.js';
+import { runReplay } from './helpers/engine.js';
+import { SOURCE_COLUMNS, splitLate, writeEvents } from './helpers/model.js';
 
 const QS = [0.25, 0.5, 1];
 

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../helpers/tables.js';
-import { readEventsTable } from './engine.js';
+import { readEventsTable } from './helpers/engine.js';
 import { parseConfig } from '../../../src/sdk/config/loadConfig.js';
 import { replay } from '../../../src/sdk/replay.js';
 

@@ -11,9 +11,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../helpers/tables.js';
-import { duckFeatures, loadEvents, openDuck, type Duck } from './duck.js';
-import { lateCount, runReplay } from './engine.js';
-import { configYaml, idFor, rng, splitLate, writeEvents, type Ev, type FeatureSpec } from './model.js';
+import { duckFeatures, loadEvents, openDuck, type Duck } from './helpers/duck.js';
+import { lateCount, runReplay } from './helpers/engine.js';
+import { configYaml, idFor, rng, splitLate, writeEvents, type Ev, type FeatureSpec } from './helpers/model.js';
 
 const N = 200_000;
 const KEYS = 1000;

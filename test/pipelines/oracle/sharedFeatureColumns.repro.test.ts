@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/sdk/config/loadConfig.js';
 import { replay } from '../../../src/sdk/replay.js';
 import { tempDir } from '../../helpers/tables.js';
-import { readEventsTable } from './engine.js';
+import { readEventsTable } from './helpers/engine.js';
 
 const CONFIG = `
 name: repro

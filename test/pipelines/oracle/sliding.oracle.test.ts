@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../helpers/tables.js';
-import { cutsArb, eventsArb, featuresArb } from './arbitraries.js';
-import { compareTable } from './compare.js';
-import { duckFeatures, loadEvents, openDuck, type Duck } from './duck.js';
-import { lateCount, runRecut, runReplay } from './engine.js';
-import { configYaml, outputColumns, splitLate, timeOrder, writeEvents, type FeatureSpec } from './model.js';
-import type { EventsCase } from './arbitraries.js';
+import { cutsArb, eventsArb, featuresArb } from './helpers/arbitraries.js';
+import { compareTable } from './helpers/compare.js';
+import { duckFeatures, loadEvents, openDuck, type Duck } from './helpers/duck.js';
+import { lateCount, runRecut, runReplay } from './helpers/engine.js';
+import { configYaml, outputColumns, splitLate, timeOrder, writeEvents, type FeatureSpec } from './helpers/model.js';
+import type { EventsCase } from './helpers/arbitraries.js';
 
 describe('sliding windows: Tributary replay = DuckDB window SQL = naive loop', () => {
   const root = tempDir('tributary-oracle-');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchDataset, loadModel, permute, predictRows, readSet, saveModel, seededRandom, tf, timeSplit, toTensors, trainSet, useBackend } from '../../../src/sdk/training/index.js';
-import { syntheticSet } from './synthetic.js';
+import { syntheticSet } from './helpers/synthetic.js';
 
 /** The CPU backend's storage for a tensor: what `dataSync` would hand out, without copying. */
 function backendValues(t: tf.Tensor): unknown {

@@ -7,16 +7,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
-import { runInProcess } from '../../../src/actors/inProcess.js';
-import { compileFeatureSet } from '../../../src/pipelines/compile/compileFeatureSet.js';
-import { concatBatches, sliceBatch, type Batch } from '../../../src/pipelines/data/batch.js';
-import { valueAt } from '../../../src/pipelines/data/column.js';
-import { BUILTIN_DEFINITIONS } from '../../../src/pipelines/features/index.js';
-import { createRuntime } from '../../../src/pipelines/runtime/context.js';
-import { parseConfig } from '../../../src/sdk/config/loadConfig.js';
-import { FeatureRegistry } from '../../../src/sdk/registry.js';
-import { replay, type ReplaySummary } from '../../../src/sdk/replay.js';
-import { EventLog } from '../../../src/store/log/eventLog.js';
+import { runInProcess } from '../../../../src/actors/inProcess.js';
+import { compileFeatureSet } from '../../../../src/pipelines/compile/compileFeatureSet.js';
+import { concatBatches, sliceBatch, type Batch } from '../../../../src/pipelines/data/batch.js';
+import { valueAt } from '../../../../src/pipelines/data/column.js';
+import { BUILTIN_DEFINITIONS } from '../../../../src/pipelines/features/index.js';
+import { createRuntime } from '../../../../src/pipelines/runtime/context.js';
+import { parseConfig } from '../../../../src/sdk/config/loadConfig.js';
+import { FeatureRegistry } from '../../../../src/sdk/registry.js';
+import { replay, type ReplaySummary } from '../../../../src/sdk/replay.js';
+import { EventLog } from '../../../../src/store/log/eventLog.js';
 
 /** One output events table, columnar: ids and times in row order, and the asked-for feature columns. */
 export interface EngineTable {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { OpSpec } from '../../../src/pipelines/aggregations/catalog.js';
+import type { OpSpec } from '../../../../src/pipelines/aggregations/catalog.js';
 
 const QS = [0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1];
 

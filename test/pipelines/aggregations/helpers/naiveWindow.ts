@@ -1,4 +1,4 @@
-import { OPS, type OpName, type OpSpec } from '../../../src/pipelines/aggregations/catalog.js';
+import { OPS, type OpName, type OpSpec } from '../../../../src/pipelines/aggregations/catalog.js';
 
 /** The textbook definition of a single-column window aggregate over a list of values, for comparisons. */
 export function naiveAggregate(op: OpName, values: number[], fallback?: number): number | null {
