@@ -17,7 +17,7 @@ import { loadTable, openDuckDB, queryNumbers } from '../lib/duckdb.js';
 import { contender, round } from '../lib/report.js';
 import type { BenchSuite, ContenderResult, SuiteContext, SuiteResult } from '../lib/suite.js';
 import { collectGarbage, envFlag, envInt, nowMs, timed, timedWithLoad } from '../lib/timing.js';
-import { generateReference, referenceBatches, REFERENCE_DEFAULTS, type ReferenceWorkload } from '../workloads/reference.js';
+import { generateReference, referenceBatches, referenceConfigText, REFERENCE_DEFAULTS, REFERENCE_FEATURE, type ReferenceWorkload } from '../workloads/reference.js';
 
 /**
  * The reference sliding-window workload of the issue: 10M events, 10k keys, 24 h, a 1 h sliding
@@ -35,7 +35,7 @@ import { generateReference, referenceBatches, REFERENCE_DEFAULTS, type Reference
 
 const WINDOW_MS = 3_600_000;
 const BATCH_ROWS = 65_536;
-const FEATURE = 'value_1h';
+const FEATURE = REFERENCE_FEATURE;
 const COLS = { count: `${FEATURE}_count`, sum: `${FEATURE}_sum`, mean: `${FEATURE}_mean` } as const;
 const REL_TOL = 1e-9;
 
@@ -145,28 +145,8 @@ export function handLoopSliding(
   return { count: outCount, sum: outSum, mean: outMean };
 }
 
-function configText(): string {
-  return [
-    'name: bench_reference',
-    'sources:',
-    '  events:',
-    '    time: t',
-    '    time_format: epoch_ms',
-    '    keys: [key]',
-    '    lateness: 0s',
-    '    columns: { key: string, value: float64 }',
-    'features:',
-    `  - name: ${FEATURE}`,
-    '    source: events',
-    '    column: value',
-    '    ops: [count, sum, mean]',
-    '    window: 1h',
-    '',
-  ].join('\n');
-}
-
 function compile(dataDir: string): { config: FeatureSetConfig; compiled: CompiledFeatureSet; registry: FeatureRegistry } {
-  const config = parseConfig(configText(), { dir: dataDir, dataDir });
+  const config = parseConfig(referenceConfigText('bench_reference'), { dir: dataDir, dataDir });
   const registry = FeatureRegistry.withBuiltins(BUILTIN_DEFINITIONS);
   return { config, compiled: compileFeatureSet(config, registry), registry };
 }

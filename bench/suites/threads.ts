@@ -8,7 +8,7 @@ import { FeatureRegistry } from '../../src/sdk/registry.js';
 import { contender, round } from '../lib/report.js';
 import type { BenchSuite, ContenderResult, SuiteContext, SuiteResult } from '../lib/suite.js';
 import { collectGarbage, nowMs, timedWithLoad } from '../lib/timing.js';
-import { generateReference, referenceBatches, REFERENCE_DEFAULTS } from '../workloads/reference.js';
+import { generateReference, referenceBatches, referenceConfigText, REFERENCE_DEFAULTS, REFERENCE_FEATURE } from '../workloads/reference.js';
 
 /**
  * Replay throughput by executor, on the reference workload (10M events, 10k keys, 24 h, a 1 h
@@ -29,27 +29,10 @@ import { generateReference, referenceBatches, REFERENCE_DEFAULTS } from '../work
  */
 
 const BATCH_ROWS = 65_536;
-const FEATURE = 'value_1h';
+const FEATURE = REFERENCE_FEATURE;
 
 function compile(): CompiledFeatureSet {
-  const text = [
-    'name: bench_threads',
-    'sources:',
-    '  events:',
-    '    time: t',
-    '    time_format: epoch_ms',
-    '    keys: [key]',
-    '    lateness: 0s',
-    '    columns: { key: string, value: float64 }',
-    'features:',
-    `  - name: ${FEATURE}`,
-    '    source: events',
-    '    column: value',
-    '    ops: [count, sum, mean]',
-    '    window: 1h',
-    '',
-  ].join('\n');
-  const config = parseConfig(text, { dir: process.cwd(), dataDir: process.cwd() });
+  const config = parseConfig(referenceConfigText('bench_threads'), { dir: process.cwd(), dataDir: process.cwd() });
   return compileFeatureSet(config, FeatureRegistry.withBuiltins(BUILTIN_DEFINITIONS));
 }
 

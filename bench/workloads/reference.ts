@@ -111,3 +111,27 @@ export function referenceBatches(w: ReferenceWorkload, rows = 65_536, dictionary
   }
   return out;
 }
+
+/** The feature of the reference workload: 1 h sliding count, sum and mean of `value` per `key`. */
+export const REFERENCE_FEATURE = 'value_1h';
+
+/** The reference workload's feature set, as config text. */
+export function referenceConfigText(name: string): string {
+  return [
+    `name: ${name}`,
+    'sources:',
+    '  events:',
+    '    time: t',
+    '    time_format: epoch_ms',
+    '    keys: [key]',
+    '    lateness: 0s',
+    '    columns: { key: string, value: float64 }',
+    'features:',
+    `  - name: ${REFERENCE_FEATURE}`,
+    '    source: events',
+    '    column: value',
+    '    ops: [count, sum, mean]',
+    '    window: 1h',
+    '',
+  ].join('\n');
+}

@@ -17,13 +17,22 @@ export function formatReplaySummary(s: ReplaySummary): string {
   for (const r of s.imports) {
     lines.push(r.skipped ? `  import ${r.source}: unchanged, skipped` : `  import ${r.source}: ${r.rows} rows${r.deadLetters ? `, ${r.deadLetters} dead letters` : ''} from ${r.file}`);
   }
-  lines.push('');
-  lines.push(table(s.tables.map((t) => [t.name, t.kind, t.rows, t.columns.length, t.file]), ['table', 'kind', 'rows', 'columns', 'file']));
+  lines.push(...formatOutputs(s));
+  return lines.join('\n');
+}
+
+/** The tables a run wrote and its dead letters by source and reason: how replay and live summaries end. */
+export function formatOutputs(s: Pick<ReplaySummary, 'tables' | 'deadLetters' | 'deadLetterDir'>): string[] {
+  const lines: string[] = [];
+  if (s.tables.length > 0) {
+    lines.push('');
+    lines.push(table(s.tables.map((t) => [t.name, t.kind, t.rows, t.columns.length, t.file]), ['table', 'kind', 'rows', 'columns', 'file']));
+  }
   const dead = Object.entries(s.deadLetters);
   if (dead.length > 0) {
     lines.push('');
     lines.push(`dead letters (in ${s.deadLetterDir}):`);
     for (const [source, reasons] of dead) for (const [reason, n] of Object.entries(reasons)) lines.push(`  ${source}: ${n} × ${reason}`);
   }
-  return lines.join('\n');
+  return lines;
 }

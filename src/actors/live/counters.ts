@@ -33,6 +33,26 @@ export interface SourceCounters {
   maxEventTime?: number;
 }
 
+/** A source's counters before anything has arrived. */
+export function freshCounters(connector: string, highWaterMark: number, batches: SourceCounters['batches'] = { size: 0, delay: 0, drained: 0, stop: 0 }): SourceCounters {
+  return {
+    connector,
+    messages: 0,
+    bytes: 0,
+    received: 0,
+    accepted: 0,
+    rejectedMessages: {},
+    deadLetters: {},
+    pipelineRejected: {},
+    batches,
+    queueDepth: 0,
+    queueDepthMax: 0,
+    highWaterMark,
+    backpressure: { pauses: 0, pausedMs: 0 },
+    idleAdvances: 0,
+  };
+}
+
 export interface LiveCounters {
   /** Milliseconds since the run started taking live events. */
   elapsedMs: number;

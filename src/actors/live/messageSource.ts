@@ -3,7 +3,7 @@ import type { LiveSourceConfig, SourceConfig } from '../../sdk/config/types.js';
 import { reasonKind } from '../../store/deadLetter.js';
 import type { SourceLog } from '../../store/log/sourceLog.js';
 import type { MessageConnector, MessageSink } from './connectors/types.js';
-import { bump, type SourceCounters } from './counters.js';
+import { bump, freshCounters, type SourceCounters } from './counters.js';
 import { messageDecoder, tooLargeReason, type MessageFormat } from './decode/message.js';
 import type { MessageDecoder } from './decode/types.js';
 import { idleWatermarkDue } from './idleWatermark.js';
@@ -52,22 +52,7 @@ export class MessageSource implements LiveInput {
     this.batcher = new MicroBatcher(this.rows, { batchRows: this.live.batchRows, maxDelayMs: this.live.maxDelay }, (batch) => ctx.queue.push({ kind: 'append', source: this.name, batch }), ctx.now);
     this.decode = messageDecoder(format, this.rows, this.live.maxMessageBytes);
     this.lastEventMs = ctx.now();
-    this.c = {
-      connector: connector.description,
-      messages: 0,
-      bytes: 0,
-      received: 0,
-      accepted: 0,
-      rejectedMessages: {},
-      deadLetters: {},
-      pipelineRejected: {},
-      batches: this.batcher.flushed,
-      queueDepth: 0,
-      queueDepthMax: 0,
-      highWaterMark: this.live.highWaterMark,
-      backpressure: { pauses: 0, pausedMs: 0 },
-      idleAdvances: 0,
-    };
+    this.c = freshCounters(connector.description, this.live.highWaterMark, this.batcher.flushed);
   }
 
   /** Events taken from the log before going live set where event time stands. */

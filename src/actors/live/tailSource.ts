@@ -3,7 +3,7 @@ import type { LiveSourceConfig, SourceConfig } from '../../sdk/config/types.js';
 import { reasonKind } from '../../store/deadLetter.js';
 import type { SourceLog } from '../../store/log/sourceLog.js';
 import { LogTail } from '../../store/log/tail.js';
-import { bump, type SourceCounters } from './counters.js';
+import { bump, freshCounters, type SourceCounters } from './counters.js';
 import { idleWatermarkDue } from './idleWatermark.js';
 import type { InputContext, LiveInput } from './liveInput.js';
 import { LogFollower, type BatchSink } from './logFollower.js';
@@ -46,22 +46,7 @@ export class TailSource implements LiveInput {
     });
     this.description = this.follower.description;
     this.lastEventMs = ctx.now();
-    this.c = {
-      connector: this.description,
-      messages: 0,
-      bytes: 0,
-      received: 0,
-      accepted: 0,
-      rejectedMessages: {},
-      deadLetters: {},
-      pipelineRejected: {},
-      batches: { size: 0, delay: 0, drained: 0, stop: 0 },
-      queueDepth: 0,
-      queueDepthMax: 0,
-      highWaterMark: this.live.highWaterMark,
-      backpressure: { pauses: 0, pausedMs: 0 },
-      idleAdvances: 0,
-    };
+    this.c = freshCounters(this.description, this.live.highWaterMark);
   }
 
   processed(rows: number): void {

@@ -13,7 +13,7 @@
  * | `reassign.ts` | minimal-movement reassignment when actors join or leave |
  * | `partitionRows.ts` | rows of a batch grouped by owning actor, for a keyed shuffle |
  */
-export { murmur3_32, murmur3_32Words, murmur3Finish, murmur3Step } from './murmur3.js';
+export { murmur3_32, murmur3_32Words, murmur3Finish, murmur3Step } from '../../pipelines/data/murmur3.js';
 export { DEFAULT_KEY_GROUPS, checkKeyGroups, combineHashes, groupOfHash, hashKey, hashKeyTuple, keyGroupOf, type KeyValue } from './keyHash.js';
 export { KeyHashes, keyGroupsOf, keyGroupsOfColumns, keyHashesOf } from './keyGroupsOf.js';
 export { canonicalActors, compareActors } from './actorOrder.js';

@@ -1,7 +1,7 @@
 import type { Column, DictColumn } from '../../pipelines/data/column.js';
 import type { Dictionary } from '../../pipelines/data/dictionary.js';
 import { checkKeyGroups, DEFAULT_KEY_GROUPS, hashKey } from './keyHash.js';
-import { murmur3Finish, murmur3Step } from './murmur3.js';
+import { murmur3Finish, murmur3Step } from '../../pipelines/data/murmur3.js';
 
 /**
  * The hash of every value of a dictionary, by code, computed once per value.

@@ -1,4 +1,4 @@
-import { murmur3_32, murmur3_32Words } from './murmur3.js';
+import { murmur3_32, murmur3_32Words } from '../../pipelines/data/murmur3.js';
 
 /** Key groups of a feature set unless its config says `key_groups`. */
 export const DEFAULT_KEY_GROUPS = 128;

@@ -1,7 +1,7 @@
 import { startLive, type LiveCounters, type LiveSummary } from '../../actors/live/index.js';
 import { parseDuration } from '../../pipelines/data/duration.js';
 import { loadConfig } from '../../sdk/config/loadConfig.js';
-import { table } from '../format.js';
+import { formatOutputs, table } from '../format.js';
 import { formatCount } from '../progress.js';
 
 export interface LiveFlags {
@@ -125,15 +125,6 @@ export function formatLiveSummary(s: LiveSummary): string {
       ['source', 'messages', 'events', 'accepted', 'bad messages', 'bad events', 'late', 'max queue', 'paused', 'transport'],
     ),
   );
-  if (s.tables.length > 0) {
-    lines.push('');
-    lines.push(table(s.tables.map((t) => [t.name, t.kind, t.rows, t.columns.length, t.file]), ['table', 'kind', 'rows', 'columns', 'file']));
-  }
-  const dead = Object.entries(s.deadLetters);
-  if (dead.length > 0) {
-    lines.push('');
-    lines.push(`dead letters (in ${s.deadLetterDir}):`);
-    for (const [source, reasons] of dead) for (const [reason, n] of Object.entries(reasons)) lines.push(`  ${source}: ${n} × ${reason}`);
-  }
+  lines.push(...formatOutputs(s));
   return lines.join('\n');
 }

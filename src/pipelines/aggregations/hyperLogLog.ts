@@ -1,3 +1,4 @@
+import { murmur3Finish, murmur3Step } from '../data/murmur3.js';
 import { HLL_PRECISION } from './catalog.js';
 
 /**
@@ -154,25 +155,7 @@ function hash64(v: number): void {
   H[1] = murmur2(lo, hi, 0x5bd1e995);
 }
 
-function mixK(k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  return Math.imul(k, 0x1b873593);
-}
-
+/** MurmurHash3 x86_32 of the two words (a, b) with `seed`. */
 function murmur2(a: number, b: number, seed: number): number {
-  let h = seed;
-  h ^= mixK(a);
-  h = (h << 13) | (h >>> 19);
-  h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  h ^= mixK(b);
-  h = (h << 13) | (h >>> 19);
-  h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  h ^= 8;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return murmur3Finish(murmur3Step(murmur3Step(seed, a), b), 8);
 }

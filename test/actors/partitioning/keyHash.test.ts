@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { combineHashes, DEFAULT_KEY_GROUPS, groupOfHash, hashKey, hashKeyTuple, keyGroupOf } from '../../../src/actors/partitioning/keyHash.js';
-import { murmur3_32 } from '../../../src/actors/partitioning/murmur3.js';
+import { murmur3_32 } from '../../../src/pipelines/data/murmur3.js';
 
 /** The contract written out independently: murmur3 over the bytes that the docs name. */
 function referenceHash(v: string | number): number {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { murmur3_32, murmur3_32Words } from '../../../src/actors/partitioning/murmur3.js';
+import { murmur3_32, murmur3_32Words } from '../../../src/pipelines/data/murmur3.js';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 const utf8 = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
