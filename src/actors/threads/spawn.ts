@@ -1,17 +1,14 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
-// The ESM build of tsx's API (the CommonJS one cannot register the loader from an ESM import).
-const TSX_API = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
+const BOOTSTRAP = new URL('./tsWorkerBootstrap.mjs', import.meta.url);
 
 /**
- * A worker thread running a .ts module. On Node 20, `execArgv: ['--import', 'tsx']` does not reach
- * the worker's own module loading, so a tiny bootstrap registers tsx's loader inside the worker
- * first, then imports the module. A .js module is imported directly.
+ * A worker thread running a .ts module: it starts from a small .mjs bootstrap that registers tsx's
+ * loader inside the worker, then imports the module (its URL travels in workerData, beside the
+ * caller's own workerData fields). A .js module is started directly.
  */
 export function startModuleWorker(module: URL, opts: WorkerOptions = {}): Worker {
   if (!module.pathname.endsWith('.ts')) return new Worker(module, opts);
-  const bootstrap = `import(${JSON.stringify(TSX_API)}).then((api) => { api.register(); return import(${JSON.stringify(module.href)}); });`;
-  return new Worker(bootstrap, { ...opts, eval: true });
+  const data = { ...(opts.workerData as Record<string, unknown> | undefined), __tributaryModule: module.href };
+  return new Worker(BOOTSTRAP, { ...opts, workerData: data });
 }
