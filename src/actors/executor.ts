@@ -2,10 +2,12 @@ import type { CompiledFeatureSet } from '../pipelines/compile/compileFeatureSet.
 import type { Batch } from '../pipelines/data/batch.js';
 import type { RuntimeContext } from '../pipelines/runtime/context.js';
 import { runInProcess, type SourceBatches } from './inProcess.js';
-import { planLanes, runThreads } from './threads/runThreads.js';
+import { planLanes } from './lanes/planLanes.js';
+import { runThreads } from './threads/runThreads.js';
+import { runCluster, type ClusterOptions, type ReopenSources } from './cluster/runCluster.js';
 
-export type ExecutorKind = 'local' | 'threads';
-export const EXECUTOR_KINDS: readonly ExecutorKind[] = ['local', 'threads'];
+export type ExecutorKind = 'local' | 'threads' | 'cluster';
+export const EXECUTOR_KINDS: readonly ExecutorKind[] = ['local', 'threads', 'cluster'];
 
 /**
  * Where a compiled feature set runs. Every executor gives the same output tables, row for row and
@@ -19,6 +21,8 @@ export interface Executor {
     sources: Readonly<Record<string, SourceBatches>>,
     onOutput: (table: string, batch: Batch) => void,
     onInput?: (source: string, batch: Batch) => void,
+    /** Read the sources again from a checkpoint's offsets (the cluster executor's restores). */
+    reopen?: ReopenSources,
   ): Promise<void>;
 }
 
@@ -27,6 +31,8 @@ export interface ExecutorOptions {
   workers?: number;
   /** Told when `threads` cannot run a feature set and runs it locally instead. */
   onNotice?: (message: string) => void;
+  /** `cluster`: nodes, checkpoints, an external coordinator (see ClusterOptions). */
+  cluster?: ClusterOptions;
 }
 
 /** One thread: `runInProcess`. */
@@ -52,6 +58,19 @@ export function threadsExecutor(opts: ExecutorOptions = {}): Executor {
 }
 
 /**
+ * A coordinator and ZeroMQ actor node processes (src/actors/cluster): node processes on loopback
+ * for the run, or the nodes of `opts.cluster.coordinator`. Checkpoints and restores as configured.
+ */
+export function clusterExecutor(opts: ExecutorOptions = {}): Executor {
+  return {
+    kind: 'cluster',
+    async run(compiled, runtime, sources, onOutput, onInput, reopen) {
+      await runCluster(compiled, runtime, sources, onOutput, onInput, { ...opts.cluster, ...(opts.onNotice && { onNotice: opts.onNotice }) }, reopen);
+    },
+  };
+}
+
+/**
  * @example
  * const executor = createExecutor('threads', { workers: 2 });
  * await executor.run(compiled, createRuntime(), { trades: batches }, (table, b) => out[table].push(b));
@@ -59,5 +78,6 @@ export function threadsExecutor(opts: ExecutorOptions = {}): Executor {
 export function createExecutor(kind: ExecutorKind = 'local', opts: ExecutorOptions = {}): Executor {
   if (kind === 'local') return localExecutor;
   if (kind === 'threads') return threadsExecutor(opts);
+  if (kind === 'cluster') return clusterExecutor(opts);
   throw new Error(`unknown executor "${String(kind)}": expected ${EXECUTOR_KINDS.join(' or ')}`);
 }

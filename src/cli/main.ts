@@ -1,21 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { aggregationsCommand } from './commands/aggregations.js';
 import { ConfigError } from '../sdk/config/configError.js';
-import { demoCommand } from './commands/demo.js';
-import { deployCommand } from './commands/deploy.js';
-import { generateCommand } from './commands/generate.js';
-import { importCommand } from './commands/import.js';
-import { inferCommand } from './commands/infer.js';
-import { inspectCommand } from './commands/inspect.js';
-import { labelCommand } from './commands/label.js';
-import { liveCommand } from './commands/live.js';
-import { replayCommand } from './commands/replay.js';
-import { scaleCommand } from './commands/scale.js';
-import { serveCommand } from './commands/serve.js';
-import { statusCommand } from './commands/status.js';
-import { teardownCommand } from './commands/teardown.js';
-import { trainCommand } from './commands/train.js';
-import { validateCommand } from './commands/validate.js';
 
 /** Exit codes: 0 done, 1 failed while running, 2 the config or the command line is wrong. */
 export async function main(argv: readonly string[], out: (line: string) => void = (l) => console.log(l), err: (line: string) => void = (l) => console.error(l)): Promise<number> {
@@ -29,7 +13,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })
     .showHelpAfterError();
 
-  program.command('validate').argument('<config>', 'feature-set YAML').description('check a config and everything it names').action((file: string) => run(() => validateCommand(file, out))());
+  program.command('validate').argument('<config>', 'feature-set YAML').description('check a config and everything it names').action((file: string) => run(async () => (await import('./commands/validate.js')).validateCommand(file, out))());
   program
     .command('replay')
     .argument('<config>', 'feature-set YAML')
@@ -38,28 +22,30 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--to <time>', 'last event time, exclusive')
     .option('--out <dir>', 'folder for the feature tables (default <data_dir>/features)')
     .option('--reimport', 'import source files again even if unchanged')
-    .option('--executor <kind>', 'where the pipelines run: local (one thread, default) or threads (worker-thread actors)')
+    .option('--executor <kind>', 'where the pipelines run: local (one thread, default), threads (worker-thread actors) or cluster (ZeroMQ actor node processes)')
     .option('--workers <n>', 'worker threads for --executor threads (default 2)')
+    .option('--nodes <n>', 'actor node processes for --executor cluster, started on loopback (default 2)')
+    .option('--checkpoint-every <rows>', '--executor cluster: a checkpoint every this many source rows (default 500000)')
     .option('--json', 'print the summary as JSON')
-    .action((file: string, flags) => run(() => replayCommand(file, flags, out))());
+    .action((file: string, flags) => run(async () => (await import('./commands/replay.js')).replayCommand(file, flags, out))());
   program
     .command('inspect')
     .argument('<config>', 'feature-set YAML')
     .description('sources, features, dependency graph and row counts')
     .option('--json', 'print as JSON')
-    .action((file: string, flags) => run(() => inspectCommand(file, flags, out))());
+    .action((file: string, flags) => run(async () => (await import('./commands/inspect.js')).inspectCommand(file, flags, out))());
   program
     .command('aggregations')
     .argument('<config>', 'feature-set YAML')
     .description('the aggregation series the features keep: bucket, retention and the features on each')
     .option('--json', 'print as JSON')
-    .action((file: string, flags) => run(() => aggregationsCommand(file, flags, out))());
+    .action((file: string, flags) => run(async () => (await import('./commands/aggregations.js')).aggregationsCommand(file, flags, out))());
   program
     .command('import')
     .argument('<config>', 'feature-set YAML')
     .description("import the sources' files into the event log")
     .option('--force', 'import again even if unchanged')
-    .action((file: string, flags) => run(() => importCommand(file, flags, out))());
+    .action((file: string, flags) => run(async () => (await import('./commands/import.js')).importCommand(file, flags, out))());
   program
     .command('generate')
     .argument('<domain>', 'market, user_events, payments or all')
@@ -67,7 +53,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--out <dir>', 'output folder', 'data/samples')
     .option('--seed <n>', 'random seed')
     .option('--scale <x>', 'size multiplier')
-    .action((domain: string, flags) => run(() => generateCommand(domain, flags, out))());
+    .action((domain: string, flags) => run(async () => (await import('./commands/generate.js')).generateCommand(domain, flags, out))());
   program
     .command('live')
     .argument('<config>', 'feature-set YAML')
@@ -76,7 +62,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--duration <time>', 'stop after this long, e.g. 30s')
     .option('--fsync', 'flush every log append to disk (survives power loss; slower)')
     .option('--json', 'print the summary as JSON')
-    .action((file: string, flags) => run(() => liveCommand(file, flags, out))());
+    .action((file: string, flags) => run(async () => (await import('./commands/live.js')).liveCommand(file, flags, out))());
   program
     .command('label')
     .argument('<config>', 'feature-set YAML')
@@ -86,7 +72,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--format <format>', "arrow or parquet (default: each set's format)")
     .option('--inference', 'keep rows past the end of the data, with a null label')
     .option('--json', 'print the summary as JSON')
-    .action((file: string, flags) => run(() => labelCommand(file, flags, out))());
+    .action((file: string, flags) => run(async () => (await import('./commands/label.js')).labelCommand(file, flags, out))());
   program
     .command('train')
     .argument('<config>', 'feature-set YAML')
@@ -101,7 +87,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--no-missing-indicators', 'no 0/1 "was null" inputs')
     .option('--backend <name>', 'cpu (zero-copy) or wasm', 'cpu')
     .option('--json', 'print the result as JSON')
-    .action((file: string, flags) => run(() => trainCommand(file, flags, out))());
+    .action((file: string, flags) => run(async () => (await import('./commands/train.js')).trainCommand(file, flags, out))());
   program
     .command('infer')
     .argument('<config>', 'feature-set YAML')
@@ -111,7 +97,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--out <file>', 'predictions file (default <data_dir>/predictions/<set>.arrow)')
     .option('--backend <name>', 'cpu or wasm', 'cpu')
     .option('--json', 'print the summary as JSON')
-    .action((file: string, flags) => run(() => inferCommand(file, flags, out))());
+    .action((file: string, flags) => run(async () => (await import('./commands/infer.js')).inferCommand(file, flags, out))());
   program
     .command('serve')
     .argument('<config>', 'feature-set YAML')
@@ -119,7 +105,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--zmq <endpoint>', 'ZeroMQ endpoint to bind (default: online.zmq of the config)')
     .option('--http <port>', 'HTTP port (default: online.http of the config)')
     .option('--host <host>', 'HTTP interface (default 127.0.0.1)')
-    .action((file: string, flags) => run(() => serveCommand(file, flags, out))());
+    .action((file: string, flags) => run(async () => (await import('./commands/serve.js')).serveCommand(file, flags, out))());
   const kube = (c: Command) =>
     c
       .option('--kubeconfig <file>', 'kubeconfig (default $KUBECONFIG or ~/.kube/config)')
@@ -136,12 +122,12 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       .option('--storage-size <quantity>', 'size of the data volume (default 20Gi)')
       .option('--access-mode <mode>', 'ReadWriteMany (default) or ReadWriteOnce (single-machine clusters)')
       .option('--dry-run <mode>', 'client: print the manifests; server: validate on the API server, change nothing'),
-  ).action((file: string, flags) => run(() => deployCommand(file, flags, out))());
+  ).action((file: string, flags) => run(async () => (await import('./commands/deploy.js')).deployCommand(file, flags, out))());
   kube(program.command('scale').argument('<replicas>', 'number of actor nodes').description('change the number of actor nodes on Kubernetes')).action(
-    (replicas: string, flags) => run(() => scaleCommand(replicas, flags, out))(),
+    (replicas: string, flags) => run(async () => (await import('./commands/scale.js')).scaleCommand(replicas, flags, out))(),
   );
   kube(program.command('status').description('actor nodes, coordinator and pods on Kubernetes').option('--json', 'print as JSON')).action((flags) =>
-    run(() => statusCommand(flags, out))(),
+    run(async () => (await import('./commands/status.js')).statusCommand(flags, out))(),
   );
   kube(
     program
@@ -150,13 +136,59 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       .option('--delete-data', 'also delete the data volume: event log and checkpoints')
       .option('--yes', 'confirm --delete-data')
       .option('--dry-run', 'list what would be deleted'),
-  ).action((flags) => run(() => teardownCommand(flags, out))());
+  ).action((flags) => run(async () => (await import('./commands/teardown.js')).teardownCommand(flags, out))());
+  program
+    .command('node')
+    .argument('[config]', 'feature-set YAML (checked only: the coordinator sends the one that runs)')
+    .description('run an actor node: join the coordinator, own key groups, run their pipelines')
+    .requiredOption('--id <id>', 'node id (a pod name in Kubernetes)')
+    .requiredOption('--coordinator <endpoint>', 'control endpoint, e.g. tcp://tributary-coordinator:7600')
+    .option('--advertise <host>', 'host the coordinator reaches this node at (default: the bind host)')
+    .option('--data-port <port>', 'data PULL port (default 7601)')
+    .option('--data-bind <endpoint>', 'data PULL endpoint (default tcp://0.0.0.0:<data-port>; tcp://127.0.0.1:* for any port)')
+    .option('--online-port <port>', 'reserved for online fetch from nodes (accepted, not served yet: use tributary serve)')
+    .option('--health-port <port>', 'HTTP /healthz and /readyz')
+    .option('--data-dir <dir>', 'accepted for the pods; a node keeps no state on disk (checkpoints go to the coordinator)')
+    .option('--curve-dir <dir>', 'ZeroMQ CURVE keys (tributary keys); absent or empty: plaintext')
+    .option('--join-timeout <time>', 'give up when not welcomed within this long (default 30s)')
+    .action((file: string | undefined, flags) => run(async () => (await import('./commands/node.js')).nodeCommand(file, flags, out))());
+  program
+    .command('coordinator')
+    .argument('<config>', 'feature-set YAML')
+    .description('run the coordinator: membership, key groups, checkpoints; replays the feature set on the nodes that join')
+    .option('--bind <endpoint>', 'control ROUTER endpoint (default tcp://0.0.0.0:7600)')
+    .option('--sink-port <port>', 'output PULL port on the bind host (default 7603)')
+    .option('--advertise <host>', 'host nodes reach the sink at (default: the bind host)')
+    .option('--health-port <port>', 'HTTP /healthz and /readyz')
+    .option('--data-dir <dir>', "the config's data_dir (log, checkpoints, tables)")
+    .option('--curve-dir <dir>', 'ZeroMQ CURVE keys; absent or empty: plaintext')
+    .option('--nodes <n>', 'nodes to run on (default 2)')
+    .option('--wait <time>', 'start with the nodes there after this long (default 60s)')
+    .option('--checkpoint-every <rows>', 'a checkpoint every this many source rows (default 500000)')
+    .option('--resume', 'go on from the latest complete checkpoint (any number of nodes)')
+    .option('--stop-after-checkpoint <id>', 'stop once this checkpoint is complete (to rescale: then --resume)')
+    .option('--once', 'exit when the replay is done')
+    .option('--json', 'print the summary as JSON')
+    .action((file: string, flags) => run(async () => (await import('./commands/coordinator.js')).coordinatorCommand(file, flags, out))());
+  program
+    .command('checkpoints')
+    .argument('<config>', 'feature-set YAML')
+    .description("list the cluster runs' complete checkpoints; --prune N keeps the N newest")
+    .option('--prune <n>', 'keep only the n newest')
+    .option('--json', 'print as JSON')
+    .action((file: string, flags) => run(async () => (await import('./commands/checkpoints.js')).checkpointsCommand(file, flags, out))());
+  program
+    .command('keys')
+    .argument('<dir>', 'directory to write the CURVE keys to')
+    .description('generate ZeroMQ CURVE keys for the cluster (the tributary-curve Secret)')
+    .option('--force', 'replace keys already in the directory')
+    .action((dir: string, flags) => run(async () => (await import('./commands/keys.js')).keysCommand(dir, flags, out))());
   program
     .command('demo')
     .description('generate sample data, replay every example config, build its training set and train a model (npm start)')
     .option('--out <dir>', 'sample data folder', 'data/samples')
     .option('--epochs <n>', 'training passes per domain', '5')
-    .action((flags) => run(() => demoCommand(flags, out))());
+    .action((flags) => run(async () => (await import('./commands/demo.js')).demoCommand(flags, out))());
 
   try {
     await program.parseAsync(argv as string[]);

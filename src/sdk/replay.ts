@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { CheckpointStore } from '../actors/cluster/checkpointStore.js';
+import type { ClusterOptions } from '../actors/cluster/runCluster.js';
 import { createExecutor, type ExecutorKind } from '../actors/executor.js';
 import { compileFeatureSet } from '../pipelines/compile/compileFeatureSet.js';
 import type { Batch } from '../pipelines/data/batch.js';
@@ -40,12 +42,21 @@ export interface ReplayOptions {
   workers?: number;
   /** Told when the chosen executor falls back (for example, threads running a feature set locally). */
   onNotice?: (message: string) => void;
+  /**
+   * `executor: 'cluster'`: actor nodes (default 2, started on loopback for the run unless
+   * `coordinator` is given), checkpoints every `checkpointEveryRows` source rows (kept in
+   * `<data_dir>/checkpoints/<name>/`), `resume` from the latest one, `stopAfterCheckpoint` (then no
+   * tables are written: resume later, with any number of nodes).
+   */
+  cluster?: Omit<ClusterOptions, 'checkpoints' | 'barrier'> & { checkpointEveryRows?: number };
 }
 
 export type { TableSummary } from '../store/output/writeFeatureTables.js';
 
 export interface ReplaySummary {
   name: string;
+  /** The cluster run stopped at this checkpoint (`stopAfterCheckpoint`); no tables were written. */
+  stoppedAtCheckpoint?: number;
   tables: TableSummary[];
   /** Events replayed per source. */
   events: Record<string, number>;
@@ -131,9 +142,20 @@ export async function replay(config: FeatureSetConfig, opts: ReplayOptions = {})
     deadLetters.write({ source: r.source, reason: r.reason, time: r.time, step: r.step, ...(r.offset !== undefined && { offset: r.offset }) }),
   );
   const range = { ...(opts.from !== undefined && { from: opts.from }), ...(opts.to !== undefined && { to: opts.to }) };
+  let stoppedAtCheckpoint: number | undefined;
+  const { checkpointEveryRows, ...cluster } = opts.cluster ?? {};
   const executor = createExecutor(opts.executor ?? 'local', {
     ...(opts.workers !== undefined && { workers: opts.workers }),
     ...(opts.onNotice !== undefined && { onNotice: opts.onNotice }),
+    cluster: {
+      ...cluster,
+      checkpoints: new CheckpointStore(config.dataDir, config.name),
+      ...(checkpointEveryRows !== undefined && { barrier: { everyRows: checkpointEveryRows } }),
+      onEvent: (e) => {
+        if (e.type === 'stopped') stoppedAtCheckpoint = e.checkpoint;
+        cluster.onEvent?.(e);
+      },
+    },
   });
   await executor.run(
     compiled,
@@ -150,7 +172,12 @@ export async function replay(config: FeatureSetConfig, opts: ReplayOptions = {})
       }
       opts.onProgress?.({ phase: 'replay', rows: replayed, total, elapsedMs: Date.now() - replayStarted });
     },
+    (from) => Object.fromEntries(needed.map((s) => [s, logs[s]!.read({ ...range, ...(from?.[s] && { fromOffset: from[s].offset }) })])),
   );
+  if (stoppedAtCheckpoint !== undefined) {
+    await deadLetters.close();
+    return { name: config.name, stoppedAtCheckpoint, tables: [], events, imports, deadLetters: deadLetters.counts(), deadLetterDir, elapsedMs: Date.now() - started, eventsPerSecond: 0 };
+  }
   const replayMs = Date.now() - replayStarted;
 
   const out = opts.out ?? join(config.dataDir, 'features');

@@ -16,12 +16,14 @@ export const PORTS = {
   data: 7601,
   /** Node online fetch endpoint (ZeroMQ request/reply), open to every pod in the namespace. */
   online: 7602,
+  /** Coordinator PULL sink: nodes push their outputs, late events and checkpoint acks (with state) here. */
+  sink: 7603,
   /** HTTP health endpoints of both the node and the coordinator (GET /healthz, GET /readyz). */
   health: 7680,
 } as const;
 
 /** The container port names the manifests use for PORTS (IANA service names: ≤ 15 chars, lowercase). */
-export const PORT_NAMES = { control: 'control', data: 'data', online: 'online', health: 'health' } as const;
+export const PORT_NAMES = { control: 'control', data: 'data', online: 'online', sink: 'sink', health: 'health' } as const;
 
 /**
  * - `live`: 200 while the process can serve requests at all (its event loop runs). It must not depend

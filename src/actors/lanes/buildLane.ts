@@ -1,5 +1,5 @@
 import { Subject } from 'rxjs';
-import { compileFeatureSet } from '../../pipelines/compile/compileFeatureSet.js';
+import { compileFeatureSet, type CompiledFeatureSet } from '../../pipelines/compile/compileFeatureSet.js';
 import type { Batch } from '../../pipelines/data/batch.js';
 import { createRuntime, type Rejection, type RuntimeContext } from '../../pipelines/runtime/context.js';
 import type { StateStore } from '../../pipelines/runtime/state.js';
@@ -33,9 +33,24 @@ export function buildLane(
   onOutput: (table: string, b: Batch) => void,
   onError: (err: unknown) => void,
 ): RunningLane {
+  return startLane(compileLane(config, registry, spec), spec, store, onReject, onOutput, onError);
+}
+
+/** A lane's pipeline, compiled once: `startLane` starts any number of instances of it (one per key group on a node). */
+export function compileLane(config: FeatureSetConfig, registry: FeatureRegistry, spec: LaneSpec): CompiledFeatureSet {
   const names = new Set(spec.features);
-  const laneConfig: FeatureSetConfig = { ...config, features: config.features.filter((f) => f.kind !== 'derived' && names.has(f.name)) };
-  const compiled = compileFeatureSet(laneConfig, registry);
+  return compileFeatureSet({ ...config, features: config.features.filter((f) => f.kind !== 'derived' && names.has(f.name)) }, registry);
+}
+
+/** Start one instance of a compiled lane on `store` (fresh, or restored from a checkpoint). */
+export function startLane(
+  compiled: CompiledFeatureSet,
+  spec: LaneSpec,
+  store: StateStore | undefined,
+  onReject: (r: Rejection) => void,
+  onOutput: (table: string, b: Batch) => void,
+  onError: (err: unknown) => void,
+): RunningLane {
   const runtime = createRuntime(store, (r) => {
     if (!spec.primary && r.step.startsWith('reorder-')) return;
     onReject(r);

@@ -11,6 +11,6 @@
  */
 export { buildLane, type RunningLane } from './buildLane.js';
 export { feedLane } from './feedLane.js';
-export { mergeLaneOutputs, windowKeyColumns } from './mergeLaneOutputs.js';
+export { mergeLaneOutputs, mergeWindowTables, windowKeyColumns } from './mergeLaneOutputs.js';
 export { crossKeyState, planLanes, ROW_COLUMN, type LanePlan, type LaneSpec } from './planLanes.js';
 export { SourceSplitter, type SplitBatch, type SplitterSnapshot, type SourcePosition } from './sourceSplitter.js';

@@ -1,4 +1,4 @@
-import type { CompiledFeatureSet, FeatureNode } from '../../pipelines/compile/compileFeatureSet.js';
+import type { CompiledFeatureSet, FeatureNode, TablePlan } from '../../pipelines/compile/compileFeatureSet.js';
 import { concatBatches, sliceBatch, takeBatch, type Batch } from '../../pipelines/data/batch.js';
 import { takeColumn, type Column } from '../../pipelines/data/column.js';
 import type { Dictionary } from '../../pipelines/data/dictionary.js';
@@ -34,18 +34,7 @@ export function mergeLaneOutputs(
   };
   for (const t of compiled.tables) {
     if (t.kind === 'windows') {
-      const lane = lanes.find((l) => l.source === t.source && l.features.includes(t.name));
-      const parts = lane === undefined ? undefined : collected[lane.id]!.get(t.name);
-      if (parts === undefined) continue;
-      const node = compiled.nodes.find((n) => n.names.includes(t.name))!;
-      const ordered = keyOrders.get(t.name)?.space;
-      const all = concatBatches(sameDictionaries(parts.flat(), ordered));
-      if (all.length === 0) continue;
-      const cols = windowKeyColumns(node).filter((c) => c in all.columns);
-      const space = ordered ?? new KeySpace(cols);
-      const keys = cols.length === 0 ? new Int32Array(all.length) : space.encode(all);
-      const order = Int32Array.from({ length: all.length }, (_, i) => i).sort((a, b) => all.time[a]! - all.time[b]! || keys[a]! - keys[b]! || a - b);
-      emit(t.name, takeBatch(all, order));
+      mergeWindowTable(compiled, lanes, collected, keyOrders, t, emit);
       continue;
     }
     const pit = lanes.filter((l) => l.source === t.source && l.pointInTime);
@@ -94,6 +83,46 @@ export function mergeLaneOutputs(
     }
     emit(t.name, out);
   }
+}
+
+/**
+ * Only the windowed tables of `mergeLaneOutputs` (for an executor that assembles events tables
+ * its own way): rows by (window end, key code), in chunks of `chunk` rows.
+ */
+export function mergeWindowTables(
+  compiled: CompiledFeatureSet,
+  lanes: readonly LaneSpec[],
+  collected: readonly Map<string, Batch[][]>[],
+  keyOrders: ReadonlyMap<string, { space: KeySpace }>,
+  onOutput: (table: string, batch: Batch) => void,
+  chunk: number,
+): void {
+  const emit = (table: string, b: Batch) => {
+    for (let at = 0; at < b.length; at += chunk) onOutput(table, sliceBatch(b, at, Math.min(b.length, at + chunk)));
+  };
+  for (const t of compiled.tables) if (t.kind === 'windows') mergeWindowTable(compiled, lanes, collected, keyOrders, t, emit);
+}
+
+function mergeWindowTable(
+  compiled: CompiledFeatureSet,
+  lanes: readonly LaneSpec[],
+  collected: readonly Map<string, Batch[][]>[],
+  keyOrders: ReadonlyMap<string, { space: KeySpace }>,
+  t: TablePlan,
+  emit: (table: string, b: Batch) => void,
+): void {
+  const lane = lanes.find((l) => l.source === t.source && l.features.includes(t.name));
+  const parts = lane === undefined ? undefined : collected[lane.id]!.get(t.name);
+  if (parts === undefined) return;
+  const node = compiled.nodes.find((n) => n.names.includes(t.name))!;
+  const ordered = keyOrders.get(t.name)?.space;
+  const all = concatBatches(sameDictionaries(parts.flat(), ordered));
+  if (all.length === 0) return;
+  const cols = windowKeyColumns(node).filter((c) => c in all.columns);
+  const space = ordered ?? new KeySpace(cols);
+  const keys = cols.length === 0 ? new Int32Array(all.length) : space.encode(all);
+  const order = Int32Array.from({ length: all.length }, (_, i) => i).sort((a, b) => all.time[a]! - all.time[b]! || keys[a]! - keys[b]! || a - b);
+  emit(t.name, takeBatch(all, order));
 }
 
 /**

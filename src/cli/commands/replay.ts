@@ -15,6 +15,9 @@ export interface ReplayFlags {
   executor?: string;
   /** Worker threads for `--executor threads` (default 2). */
   workers?: string;
+  /** Node processes for `--executor cluster` (default 2). */
+  nodes?: string;
+  checkpointEvery?: string;
 }
 
 /** Parse `--executor` and `--workers`. */
@@ -26,6 +29,19 @@ export function executorFlags(flags: Pick<ReplayFlags, 'executor' | 'workers'>):
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers "${flags.workers}" must be a whole number of at least 1`);
   if (executor !== 'threads') throw new Error('--workers needs --executor threads');
   return { executor, workers };
+}
+
+/** Parse `--nodes` and `--checkpoint-every` (for `--executor cluster`). */
+export function clusterFlags(flags: Pick<ReplayFlags, 'nodes' | 'checkpointEvery'>): { nodes?: number; checkpointEveryRows?: number } {
+  const whole = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} "${v}" must be a whole number of at least 1`);
+    return n;
+  };
+  const nodes = whole('nodes', flags.nodes);
+  const every = whole('checkpoint-every', flags.checkpointEvery);
+  return { ...(nodes !== undefined && { nodes }), ...(every !== undefined && { checkpointEveryRows: every }) };
 }
 
 /** Parse `--from`/`--to`: ISO-8601 (UTC unless a zone is given) or epoch milliseconds. */
@@ -51,6 +67,7 @@ export async function replayCommand(file: string, flags: ReplayFlags, out: (line
       ...(flags.reimport && { reimport: true }),
       executor,
       ...(workers !== undefined && { workers }),
+      ...(executor === 'cluster' && { cluster: clusterFlags(flags) }),
       onNotice: (message) => process.stderr.write(`${message}\n`),
       onProgress: (p) => bar.update(p.rows, p.total, p.phase),
     });
