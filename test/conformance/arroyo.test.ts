@@ -17,66 +17,13 @@ import { createRuntime } from '../../src/pipelines/runtime/context.js';
 import { parseConfig } from '../../src/sdk/config/loadConfig.js';
 import { FeatureRegistry } from '../../src/sdk/registry.js';
 import { replay, type ReplaySummary } from '../../src/sdk/replay.js';
+import { ARROYO_DIR as ARROYO, CARS, IMPULSE } from '../fixtures/arroyoConfigs.js';
 import { readArrowRows, sortRows, tempDir } from '../helpers/tables.js';
-
-const ARROYO = resolve('../shared/conformance/arroyo');
 
 function golden(name: string): Record<string, unknown>[] {
   return readFileSync(resolve(ARROYO, name), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 const ms = (text: unknown) => parseIsoTime(String(text));
-
-const CARS = `
-name: cars
-sources:
-  cars:
-    path: cars.json
-    format: jsonl
-    time: timestamp
-    keys: [driver_id]
-    lateness: 0s
-    columns: { driver_id: int64, event_type: string, location: string }
-features:
-  - name: hourly_by_event_type
-    source: cars
-    key: event_type
-    op: count
-    window: { tumbling: 1h }
-  - name: hourly
-    source: cars
-    key: []
-    op: count
-    window: { tumbling: 1h }
-  - name: driver_hourly
-    source: cars
-    key: driver_id
-    op: count
-    window: { hopping: 1h, every: 1m }
-`;
-
-const IMPULSE = `
-name: impulse
-sources:
-  impulse:
-    path: impulse.json
-    format: jsonl
-    time: timestamp
-    columns: { counter: int64, subtask_index: int64 }
-    derive:
-      user_id: "if(counter % 10 == 0, 0, counter)"
-features:
-  - name: w
-    source: impulse
-    key: []
-    ops: [count, min, max]
-    column: counter
-    window: { hopping: 10s, every: 2s }
-  - name: sessions
-    source: impulse
-    key: user_id
-    op: count
-    window: { session: 20s }
-`;
 
 describe('Arroyo conformance: cars.json', () => {
   const tmp = tempDir();

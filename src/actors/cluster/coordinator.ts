@@ -35,7 +35,7 @@ export interface CoordinatorOptions {
   /** The host nodes reach the sink at (default: the bind host, or 127.0.0.1 for 0.0.0.0). */
   advertise?: string;
   curveDir?: string;
-  /** A node silent for this long is lost (default 3 s; nodes beat every 250 ms). */
+  /** A node silent for this long is lost (default 10 s; nodes beat every 250 ms, but a busy or starved one may be late). */
   heartbeatTimeoutMs?: number;
   healthPort?: number;
   log?: (line: string) => void;
@@ -365,7 +365,8 @@ export class Coordinator {
           });
           if (job.stopAfterCheckpoint !== undefined && last !== undefined && last.id >= job.stopAfterCheckpoint) throw new Stopped();
         });
-        for (const n of a.nodes) await this.toData(n, { type: 'end', gen });
+        const watermarks = Object.fromEntries(Object.entries(splitter.positions).map(([s, p]) => [s, Math.max(p.maxTime - p.lateness, p.announced)]));
+        for (const n of a.nodes) await this.toData(n, { type: 'end', gen, watermarks });
         await this.waitFor(a, () => a.done.size === a.nodes.length);
         await this.completeCheckpoints(a, job, lanesHash, keyGroups, assignment, commit, (cp) => {
           last = cp;
@@ -587,7 +588,7 @@ export class Coordinator {
   }
 
   private checkHeartbeats(): void {
-    for (const id of expiredMembers(this.members, Date.now(), this.opts.heartbeatTimeoutMs ?? 3000)) this.lose(id, 'missed its heartbeats');
+    for (const id of expiredMembers(this.members, Date.now(), this.opts.heartbeatTimeoutMs ?? 10_000)) this.lose(id, 'missed its heartbeats');
   }
 
   private lose(id: string, reason: string): void {
@@ -616,6 +617,12 @@ export class Coordinator {
         }
         const member = this.members.get(m.node);
         if (m.type === 'hello') {
+          if (member !== undefined && member.pid === m.pid && member.data === m.data) {
+            // The same process saying hello twice (a retry): welcome it again, nothing changes.
+            member.lastSeen = Date.now();
+            await this.toNode(m.node, { type: 'welcome', sink: this.sinkEndpoint, heartbeatMs: 250 });
+            continue;
+          }
           if (member !== undefined) this.lose(m.node, 'joined again (restarted)');
           const push = new Push({ linger: 0, sendHighWaterMark: 64, sendTimeout: 10_000 });
           if (this.keys !== undefined) curveClient(push, this.keys);
@@ -624,7 +631,8 @@ export class Coordinator {
           await this.toNode(m.node, { type: 'welcome', sink: this.sinkEndpoint, heartbeatMs: 250 });
           (this.opts.log ?? (() => undefined))(`node ${m.node} joined (data ${m.data})`);
         } else if (member === undefined) {
-          // A node we lost (or never met) speaks: it must say hello again to rejoin.
+          // A node we declared lost (or never met) speaks: it must say hello again to rejoin.
+          await this.controlOut.send([routing!, ...frames({ type: 'rejoin' } satisfies CoordinatorMessage)]);
           continue;
         } else {
           member.lastSeen = Date.now();

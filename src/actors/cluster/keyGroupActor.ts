@@ -1,5 +1,5 @@
 import { serialize, deserialize } from 'node:v8';
-import type { Batch } from '../../pipelines/data/batch.js';
+import { watermarkBatch, type Batch } from '../../pipelines/data/batch.js';
 import type { Rejection } from '../../pipelines/runtime/context.js';
 import { StateStore } from '../../pipelines/runtime/state.js';
 import type { FeatureSetConfig } from '../../sdk/config/types.js';
@@ -92,14 +92,21 @@ export class KeyGroupActor {
     this.throwIfFailed();
   }
 
-  /** The end of the input: every instance flushes what it holds. */
-  end(): void {
+  /**
+   * The end of the input: every instance is brought to its source's final watermark (an instance
+   * that saw only some keys would otherwise stop at its own last event), then flushes what it holds.
+   */
+  end(watermarks: Readonly<Record<string, number>> = {}): void {
     // Restored key groups that saw no rows since still hold state (open windows, held rows).
     for (const key of [...this.restored.keys()]) {
       const [lane, group] = key.split(':').map(Number) as [number, number];
       this.instance(lane, group);
     }
-    for (const inst of this.instances.values()) inst.input.complete();
+    for (const inst of this.instances.values()) {
+      const w = watermarks[inst.spec.source];
+      if (w !== undefined && w > -Infinity) inst.input.next(watermarkBatch(w));
+      inst.input.complete();
+    }
     this.throwIfFailed();
   }
 

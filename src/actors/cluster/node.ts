@@ -65,6 +65,7 @@ export async function runNode(opts: NodeOptions): Promise<void> {
   const send = (m: NodeMessage) => controlOut.send(frames(m));
 
   let joined = false;
+  let rejoining = false;
   let gen = -1;
   let actor: KeyGroupActor | undefined;
   let dicts = new DictionaryTable();
@@ -116,8 +117,17 @@ export async function runNode(opts: NodeOptions): Promise<void> {
       if (m.type === 'welcome') {
         if (!joined) sink.connect(m.sink);
         joined = true;
+        rejoining = false;
         clearTimeout(joinTimer);
         log(`node ${opts.id}: joined ${opts.coordinator}, data at ${advertised}`);
+      } else if (m.type === 'rejoin') {
+        // Declared lost while alive (a long pause): drop the run, and join again (once per welcome).
+        actor = undefined;
+        gen = -1;
+        if (!rejoining) {
+          rejoining = true;
+          await send({ type: 'hello', node: opts.id, data: advertised, pid: process.pid });
+        }
       } else if (m.type === 'init') {
         try {
           const cfg = deserialize(bytesFrame(msg[1])) as FeatureSetConfig;
@@ -166,7 +176,7 @@ export async function runNode(opts: NodeOptions): Promise<void> {
             frames({ type: 'ack', node: opts.id, gen: m.gen, checkpoint: m.checkpoint, states: states.map((s) => ({ lane: s.lane, group: s.group })) } satisfies SinkMessage, ...states.map((s) => s.bytes)),
           );
         } else if (m.type === 'end') {
-          a.end();
+          a.end(m.watermarks);
           await flushOutputs(a);
           await sinkOut.send(frames({ type: 'done', node: opts.id, gen: m.gen } satisfies SinkMessage));
         }

@@ -37,6 +37,8 @@ export type CoordinatorMessage =
       /** Frame i+1 is the state of restore[i]. */
       restore: { lane: number; group: number }[];
     }
+  /** The coordinator does not know this node (it was declared lost): say hello again. */
+  | { type: 'rejoin' }
   | { type: 'stop'; reason: string };
 
 /** coordinator → node, on data. */
@@ -55,7 +57,8 @@ export type DataMessage =
       bytes: number;
     }
   | { type: 'barrier'; gen: number; checkpoint: number }
-  | { type: 'end'; gen: number };
+  /** The sources' final watermarks: each instance is brought to them before it flushes, as one thread over all keys would be. */
+  | { type: 'end'; gen: number; watermarks: Record<string, number> };
 
 /** node → coordinator, on sink. */
 export type SinkMessage =

@@ -254,6 +254,10 @@ class UserPeriodState implements StepState<KeyedBatch, Batch> {
       }
     }
     const watermark = Math.max(this.maxTime - lateness, b.watermark ?? -Infinity);
+    // A watermark says the source has reached watermark + lateness, even where this operator saw no
+    // event that late (an actor holding some keys only): the last period then closes where one
+    // thread over all keys closes it.
+    if (watermark + lateness > this.maxTime && watermark > -Infinity) this.maxTime = watermark + lateness;
     if (this.grid.index(watermark) > this.closedIdx) this.emitUpTo(this.grid.index(watermark));
     return this.out.key.length > 0 || b.watermark !== undefined ? this.take(watermark) : undefined;
   }
