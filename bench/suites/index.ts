@@ -1,7 +1,9 @@
 import type { BenchSuite } from '../lib/suite.js';
+import { cluster } from './cluster.js';
 import { labelAssembly } from './labelAssembly.js';
 import { liveLatency } from './liveLatency.js';
 import { onlineFetch } from './onlineFetch.js';
+import { poolAssembly } from './poolAssembly.js';
 import { slidingReference } from './slidingReference.js';
 import { threads } from './threads.js';
 import { training } from './training.js';
@@ -17,4 +19,6 @@ export const SUITES: readonly BenchSuite[] = [
   liveLatency,
   training,
   threads,
+  poolAssembly,
+  cluster,
 ];

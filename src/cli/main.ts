@@ -61,6 +61,10 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--out <dir>', 'folder for the tables written on stop (default <data_dir>/live)')
     .option('--duration <time>', 'stop after this long, e.g. 30s')
     .option('--fsync', 'flush every log append to disk (survives power loss; slower)')
+    .option('--model <dir>', "score each new row of the model's set with this model (a folder train wrote)")
+    .option('--predictions <file>', 'with --model: predictions file (default <data_dir>/live/predictions/<set>.arrows)')
+    .option('--max-hold <time>', 'with --model: the longest (event time) a row waits for the sources it joins (default: until their watermarks pass it)')
+    .option('--backend <name>', 'with --model: cpu or wasm', 'cpu')
     .option('--json', 'print the summary as JSON')
     .action((file: string, flags) => run(async () => (await import('./commands/live.js')).liveCommand(file, flags, out))());
   program
@@ -71,6 +75,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--out <dir>', 'folder for the set files (default <data_dir>/sets)')
     .option('--format <format>', "arrow or parquet (default: each set's format)")
     .option('--inference', 'keep rows past the end of the data, with a null label')
+    .option('--threads <n>', 'assemble each set on n threads (same output; default 1)')
     .option('--json', 'print the summary as JSON')
     .action((file: string, flags) => run(async () => (await import('./commands/label.js')).labelCommand(file, flags, out))());
   program
@@ -85,6 +90,8 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--learning-rate <x>', 'Adam learning rate', '0.01')
     .option('--validation <fraction>', 'share of the latest labelled rows held out', '0.2')
     .option('--no-missing-indicators', 'no 0/1 "was null" inputs')
+    .option('--categorical <columns>', 'string columns of the set as categorical inputs: col[:onehot|:embedding],...')
+    .option('--max-categories <n>', 'values kept per categorical input, the most frequent in training (default 100)')
     .option('--backend <name>', 'cpu (zero-copy) or wasm', 'cpu')
     .option('--json', 'print the result as JSON')
     .action((file: string, flags) => run(async () => (await import('./commands/train.js')).trainCommand(file, flags, out))());
@@ -164,6 +171,9 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--curve-dir <dir>', 'ZeroMQ CURVE keys; absent or empty: plaintext')
     .option('--nodes <n>', 'nodes to run on (default 2)')
     .option('--wait <time>', 'start with the nodes there after this long (default 60s)')
+    .option('--restore-wait <time>', 'after a node is lost, wait this long for a replacement, then go on with the nodes left (default 10s)')
+    .option('--max-in-flight-rows <n>', 'flow control: rows sent to a node and not yet processed (default 1000000)')
+    .option('--heartbeat-timeout <time>', 'a node silent this long is lost, and the run restored (default 10s)')
     .option('--checkpoint-every <rows>', 'a checkpoint every this many source rows (default 500000)')
     .option('--resume', 'go on from the latest complete checkpoint (any number of nodes)')
     .option('--stop-after-checkpoint <id>', 'stop once this checkpoint is complete (to rescale: then --resume)')
@@ -175,6 +185,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .argument('<config>', 'feature-set YAML')
     .description("list the cluster runs' complete checkpoints; --prune N keeps the N newest")
     .option('--prune <n>', 'keep only the n newest')
+    .option('--data-dir <dir>', "the config's data_dir (as given to the coordinator)")
     .option('--json', 'print as JSON')
     .action((file: string, flags) => run(async () => (await import('./commands/checkpoints.js')).checkpointsCommand(file, flags, out))());
   program
@@ -185,7 +196,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .action((dir: string, flags) => run(async () => (await import('./commands/keys.js')).keysCommand(dir, flags, out))());
   program
     .command('demo')
-    .description('generate sample data, replay every example config, build its training set and train a model (npm start)')
+    .description('generate sample data, replay every example config, build its training set, train a model and score live events with it (npm start)')
     .option('--out <dir>', 'sample data folder', 'data/samples')
     .option('--epochs <n>', 'training passes per domain', '5')
     .action((flags) => run(async () => (await import('./commands/demo.js')).demoCommand(flags, out))());

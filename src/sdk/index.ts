@@ -25,3 +25,31 @@ export { parseExpression, type Expression } from '../pipelines/expressions/index
 export { parseDuration, formatDuration } from '../pipelines/data/duration.js';
 export { OnlineClient } from './onlineClient.js';
 export { FeatureStore } from '../store/features/featureStore.js';
+export {
+  tf,
+  useBackend,
+  readSet,
+  toTensors,
+  timeSplit,
+  batchDataset,
+  trainSet,
+  predictRows,
+  saveModel,
+  loadModel,
+  scoreSet,
+  LiveScorer,
+  LiveScoring,
+  LiveFeatureRows,
+  PredictionLog,
+  type TrainingBackend,
+  type SetData,
+  type TrainOptions,
+  type TrainResult,
+  type ModelMeta,
+  type Preprocessing,
+  type CategoricalSpec,
+  type CategoricalEncoding,
+  type LiveScoringOptions,
+  type LiveScoringSummary,
+} from './training/index.js';
+export { startLive, type LiveOptions, type LiveRun, type LiveSummary } from '../actors/live/index.js';

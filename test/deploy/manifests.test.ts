@@ -152,19 +152,22 @@ describe('labels and selectors', () => {
     ]);
   });
 
-  it('the coordinator Service selects the coordinator, on the control port the nodes dial', () => {
+  it('the coordinator Service selects the coordinator, on the control and sink ports the nodes dial', () => {
     const svc = find<V1Service>('Service', NAMES.coordinator);
     expect(matches(svc.spec!.selector, workloads[1]!.labels)).toBe(true);
     expect(matches(svc.spec!.selector, workloads[0]!.labels)).toBe(false);
     const c = coordinator.spec!.template.spec!.containers[0]!;
-    expect(svc.spec!.ports!.map((p) => [p.port, portNumber(c, p.targetPort as string)])).toEqual([[PORTS.control, PORTS.control]]);
+    expect(svc.spec!.ports!.map((p) => [p.port, portNumber(c, p.targetPort as string)])).toEqual([
+      [PORTS.control, PORTS.control],
+      [PORTS.sink, PORTS.sink],
+    ]);
     const nodeArgs = sts.spec!.template.spec!.containers[0]!.args!;
     expect(nodeArgs[nodeArgs.indexOf('--coordinator') + 1]).toBe(`tcp://${NAMES.coordinator}:${PORTS.control}`);
     const coordArgs = c.args!;
     expect(coordArgs[coordArgs.indexOf('--bind') + 1]).toBe(`tcp://0.0.0.0:${PORTS.control}`);
   });
 
-  it('NetworkPolicies: nodes admit peers and the coordinator on data, the namespace on online; the coordinator admits nodes on control', () => {
+  it('NetworkPolicies: nodes admit peers and the coordinator on data, the namespace on online; the coordinator admits nodes on control and sink', () => {
     const [node, coord] = workloads;
     const nodePolicy = find<V1NetworkPolicy>('NetworkPolicy', NAMES.nodes);
     expect(matches(nodePolicy.spec!.podSelector, node!.labels)).toBe(true);
@@ -186,7 +189,7 @@ describe('labels and selectors', () => {
     expect(coordPolicy.spec!.ingress).toHaveLength(1);
     const rule = coordPolicy.spec!.ingress![0]!;
     expect(rule.from!.map((f) => matches(f.podSelector, node!.labels))).toEqual([true]);
-    expect(rule.ports!.map((p) => p.port)).toEqual([PORTS.control]);
+    expect(rule.ports!.map((p) => p.port)).toEqual([PORTS.control, PORTS.sink]);
   });
 
   it('the ports the policies open are ports the selected containers listen on', () => {

@@ -17,12 +17,13 @@ import { DictionaryTable } from '../threads/wire.js';
 import { decodeBatch, encodeBatch } from './batchFrames.js';
 import { barrierDue, BarrierAcks, type BarrierPolicy } from './barrierPolicy.js';
 import type { CheckpointManifest, CheckpointStore, Epoch } from './checkpointStore.js';
-import { curveClient, curveServer, loadCurveKeysIfPresent, type CurveKeys } from './curve.js';
+import { curveServer, loadCurveKeysIfPresent, type CurveKeys } from './curve.js';
 import { DEFAULT_FLOW_LIMITS, mayPush, type FlowLimits, type InFlight } from './flowControl.js';
 import { serveHealth, type HealthServer } from './healthServer.js';
 import type { KeyGroupOutput, KeyGroupState } from './keyGroupActor.js';
 import { chooseMembers, expiredMembers, type MemberInfo } from './membership.js';
 import { bytesFrame, frames, header, type CoordinatorMessage, type DataMessage, type NodeMessage, type SinkMessage } from './protocol.js';
+import { receiveLoop } from './receiveLoop.js';
 import { SendQueue } from './sendQueue.js';
 import { unifyDictionaries } from './unifyDictionaries.js';
 import { startZapHandler, type ZapHandler } from './zapHandler.js';
@@ -59,6 +60,8 @@ export interface ClusterJob {
   /** Nodes to run on (the run starts when this many have joined, or with those there after waitForNodesMs). */
   nodes: number;
   waitForNodesMs?: number;
+  /** After a node is lost: wait this long for a replacement, then go on with the nodes left (default 10 s). */
+  restoreWaitMs?: number;
   /** Where checkpoints are kept; without it they are kept in memory for this run only. */
   checkpoints?: CheckpointStore;
   /** Complete checkpoints kept on disk (default 3). */
@@ -69,6 +72,8 @@ export interface ClusterJob {
   /** Stop once this checkpoint is complete, without finishing (to rescale, resume with other nodes). */
   stopAfterCheckpoint?: number;
   flow?: FlowLimits;
+  /** Source batches are sent in chunks of at most this many rows (default 16,384). */
+  chunkRows?: number;
   onEvent?(e: ClusterEvent): void;
 }
 
@@ -128,6 +133,9 @@ interface Attempt {
   pending: Map<number, PendingCheckpoint>;
   dicts: Map<string, DictionaryTable>;
   failure?: Error;
+  /** Checkpoints are persisted one after the other, as their last ack arrives. */
+  persist: Promise<void>;
+  onAcked?: () => void;
 }
 
 /**
@@ -155,7 +163,9 @@ export class Coordinator {
   private wake: (() => void) | undefined;
   private readonly timer: NodeJS.Timeout;
   private lastCheckpoint: number | undefined;
+  private onLost: ((node: string, reason: string) => void) | undefined;
   private runs = 0;
+  private lastBeat = 0;
   private closed = false;
 
   private constructor(
@@ -294,7 +304,7 @@ export class Coordinator {
 
     for (;;) {
       gen++;
-      const nodes = await this.chooseNodes(job);
+      const nodes = await this.chooseNodes(job.nodes, summary.restores === 0 ? (job.waitForNodesMs ?? 30_000) : (job.restoreWaitMs ?? 10_000));
       assignment = assignment === undefined ? assign(keyGroups, nodes) : reassign(assignment, nodes).assignment;
       const a: Attempt = {
         gen,
@@ -306,8 +316,22 @@ export class Coordinator {
         epochOf: new Map(nodes.map((n) => [n, nextCheckpoint])),
         pending: new Map(),
         dicts: new Map(nodes.map((n) => [n, new DictionaryTable()])),
+        persist: Promise.resolve(),
       };
       this.attempt = a;
+      const complete = () =>
+        this.completeCheckpoints(a, job, lanesHash, keyGroups, assignment!, commit, (cp) => {
+          last = cp;
+          summary.checkpoints++;
+        });
+      // As soon as a checkpoint's last ack is in (sinkLoop), not when the reader next looks.
+      a.onAcked = () => {
+        a.persist = a.persist.then(complete).catch((err: unknown) => {
+          a.failure ??= err instanceof Error ? err : new Error(String(err));
+          this.notify();
+        });
+      };
+      this.onLost = (node, reason) => job.onEvent?.({ type: 'lost', node, reason });
       if (last !== undefined) summary.restoredFrom.push(last.id);
       job.onEvent?.({ type: 'started', gen, nodes: a.nodes, ...(last && { restoredFrom: last.id }) });
       log(`run ${gen} on ${a.nodes.join(', ')}${last ? `, from checkpoint ${last.id}` : ''}: ${a.nodes.map((n) => `${n} ${groupRanges(groupsOf(assignment!, n)).map(([x, y]) => (y - x > 1 ? `${x}..${y - 1}` : `${x}`)).join(',')}`).join('; ')}`);
@@ -339,7 +363,7 @@ export class Coordinator {
         let seq = 0;
         const limits = job.flow ?? DEFAULT_FLOW_LIMITS;
 
-        await interleave(job.open(last?.sources), async (source, b) => {
+        const step = async (source: string, b: Batch) => {
           if (a.failure !== undefined) throw a.failure;
           const { base, announce, groups } = splitter.split(source, b);
           const off = offsets[source]!;
@@ -358,26 +382,35 @@ export class Coordinator {
             rowsSince = 0;
             lastBarrier = Date.now();
           }
-          // Completed checkpoints are handled as acks arrive (sinkLoop); persist them here, in order.
-          await this.completeCheckpoints(a, job, lanesHash, keyGroups, assignment!, commit, (cp) => {
-            last = cp;
-            summary.checkpoints++;
-          });
           if (job.stopAfterCheckpoint !== undefined && last !== undefined && last.id >= job.stopAfterCheckpoint) throw new Stopped();
+        };
+        // Source batches go out in chunks, so flow control and barriers have a fine grain; a
+        // batch's watermark goes with its last chunk, as the rows before it must not be judged by it.
+        const chunk = job.chunkRows ?? 16_384;
+        await interleave(job.open(last?.sources), async (source, b) => {
+          if (b.length <= chunk) return step(source, b);
+          for (let at = 0; at < b.length; at += chunk) {
+            const part = sliceBatch(b, at, Math.min(b.length, at + chunk));
+            if (at + chunk >= b.length || part.watermark === undefined) await step(source, part);
+            else {
+              const { watermark: _w, ...rest } = part;
+              await step(source, rest);
+            }
+          }
         });
         const watermarks = Object.fromEntries(Object.entries(splitter.positions).map(([s, p]) => [s, Math.max(p.maxTime - p.lateness, p.announced)]));
         for (const n of a.nodes) await this.toData(n, { type: 'end', gen, watermarks });
         await this.waitFor(a, () => a.done.size === a.nodes.length);
-        await this.completeCheckpoints(a, job, lanesHash, keyGroups, assignment, commit, (cp) => {
-          last = cp;
-          summary.checkpoints++;
-        });
+        await a.persist;
+        await complete();
         if (job.stopAfterCheckpoint !== undefined && last !== undefined && last.id >= job.stopAfterCheckpoint) throw new Stopped();
         // Everything after the last complete checkpoint: the final epoch of every node.
         for (const n of a.nodes) for (const e of a.staged.get(n)!.values()) commit(e);
         job.onEvent?.({ type: 'finished', gen });
         break;
       } catch (err) {
+        // A checkpoint being persisted finishes first: `last` must not move under the restore.
+        await a.persist;
         if (err instanceof Stopped) {
           summary.stoppedAt = last!.id;
           this.attempt = undefined;
@@ -396,6 +429,7 @@ export class Coordinator {
       }
     }
     this.attempt = undefined;
+    this.onLost = undefined;
     await job.checkpoints?.dropEpochs();
 
     // Merge: per lane and table, one part per key group (each in its own output order).
@@ -420,12 +454,13 @@ export class Coordinator {
     return summary;
   }
 
-  private async chooseNodes(job: ClusterJob): Promise<string[]> {
-    const deadline = Date.now() + (job.waitForNodesMs ?? 30_000);
+  /** The nodes to run on: `wanted` of them, or after `waitMs` those there (at least one, waiting 30 s more for it). */
+  private async chooseNodes(wanted: number, waitMs: number): Promise<string[]> {
+    const deadline = Date.now() + waitMs;
     for (;;) {
-      const chosen = chooseMembers(this.memberIds, job.nodes, Date.now(), deadline);
+      const chosen = chooseMembers(this.memberIds, wanted, Date.now(), deadline);
       if (chosen !== undefined) return chosen;
-      if (Date.now() > deadline + 30_000) throw new Error(`no node joined within ${(job.waitForNodesMs ?? 30_000) / 1000 + 30} s`);
+      if (Date.now() > deadline + 30_000) throw new Error(`no node joined within ${waitMs / 1000 + 30} s`);
       await this.sleepOrWake(50);
     }
   }
@@ -441,6 +476,7 @@ export class Coordinator {
     onComplete: (cp: CompleteCheckpoint) => void,
   ): Promise<void> {
     for (;;) {
+      if (this.attempt !== a) return;
       const first = [...a.pending.keys()].sort((x, y) => x - y)[0];
       if (first === undefined) return;
       const p = a.pending.get(first)!;
@@ -588,7 +624,13 @@ export class Coordinator {
   }
 
   private checkHeartbeats(): void {
-    for (const id of expiredMembers(this.members, Date.now(), this.opts.heartbeatTimeoutMs ?? 10_000)) this.lose(id, 'missed its heartbeats');
+    const now = Date.now();
+    for (const id of expiredMembers(this.members, now, this.opts.heartbeatTimeoutMs ?? 10_000)) this.lose(id, 'missed its heartbeats');
+    // Beat back once a second, so a node whose coordinator is gone notices and stops.
+    if (now - this.lastBeat >= 1000) {
+      this.lastBeat = now;
+      for (const id of this.members.keys()) void this.toNode(id, { type: 'heartbeat' }).catch(() => undefined);
+    }
   }
 
   private lose(id: string, reason: string): void {
@@ -597,6 +639,7 @@ export class Coordinator {
     this.members.delete(id);
     m.push.close();
     (this.opts.log ?? (() => undefined))(`node ${id} lost: ${reason}`);
+    this.onLost?.(id, reason);
     const a = this.attempt;
     if (a !== undefined && a.nodes.includes(id)) a.failure ??= new NodeLost(`node ${id} lost (${reason})`);
     this.notify();
@@ -604,16 +647,16 @@ export class Coordinator {
 
   private async controlLoop(): Promise<void> {
     try {
-      for await (const [routing, ...msg] of this.control) {
+      await receiveLoop(this.control, async ([routing, ...msg]) => {
         let m: NodeMessage;
         try {
           m = header<NodeMessage>(msg[0]);
         } catch {
-          continue;
+          return;
         }
         if ((m as { type: string }).type === 'status') {
           await this.controlOut.send([routing!, Buffer.from(JSON.stringify({ type: 'status', ...this.status() }))]);
-          continue;
+          return;
         }
         const member = this.members.get(m.node);
         if (m.type === 'hello') {
@@ -621,11 +664,12 @@ export class Coordinator {
             // The same process saying hello twice (a retry): welcome it again, nothing changes.
             member.lastSeen = Date.now();
             await this.toNode(m.node, { type: 'welcome', sink: this.sinkEndpoint, heartbeatMs: 250 });
-            continue;
+            return;
           }
           if (member !== undefined) this.lose(m.node, 'joined again (restarted)');
           const push = new Push({ linger: 0, sendHighWaterMark: 64, sendTimeout: 10_000 });
-          if (this.keys !== undefined) curveClient(push, this.keys);
+          // The coordinator is the CURVE server on every connection, so its ZAP handler vets every node.
+          if (this.keys !== undefined) curveServer(push, this.keys);
           push.connect(m.data);
           this.members.set(m.node, { id: m.node, data: m.data, lastSeen: Date.now(), pid: m.pid, push, out: new SendQueue(push) });
           await this.toNode(m.node, { type: 'welcome', sink: this.sinkEndpoint, heartbeatMs: 250 });
@@ -633,7 +677,9 @@ export class Coordinator {
         } else if (member === undefined) {
           // A node we declared lost (or never met) speaks: it must say hello again to rejoin.
           await this.controlOut.send([routing!, ...frames({ type: 'rejoin' } satisfies CoordinatorMessage)]);
-          continue;
+          return;
+        } else if (m.type === 'leave') {
+          this.lose(m.node, 'it is shutting down');
         } else {
           member.lastSeen = Date.now();
           const a = this.attempt;
@@ -646,7 +692,7 @@ export class Coordinator {
           }
         }
         this.notify();
-      }
+      });
     } catch (err) {
       if (!this.closed) throw err;
     }
@@ -654,10 +700,10 @@ export class Coordinator {
 
   private async sinkLoop(): Promise<void> {
     try {
-      for await (const msg of this.sink) {
+      await receiveLoop(this.sink, (msg) => {
         const m = header<SinkMessage>(msg[0]);
         const a = this.attempt;
-        if (a === undefined || m.gen !== a.gen || !a.nodes.includes(m.node)) continue;
+        if (a === undefined || m.gen !== a.gen || !a.nodes.includes(m.node)) return;
         const member = this.members.get(m.node);
         if (member !== undefined) member.lastSeen = Date.now();
         const staged = a.staged.get(m.node)!;
@@ -675,12 +721,12 @@ export class Coordinator {
           const p = a.pending.get(m.checkpoint);
           if (p !== undefined) {
             m.states.forEach((s, i) => p.states.push({ ...s, bytes: new Uint8Array(bytesFrame(msg[i + 1])) }));
-            p.acks.ack(m.node);
+            if (p.acks.ack(m.node)) a.onAcked?.();
           }
           a.epochOf.set(m.node, m.checkpoint + 1);
         } else if (m.type === 'done') a.done.add(m.node);
         this.notify();
-      }
+      });
     } catch (err) {
       if (!this.closed) throw err;
     }

@@ -5,12 +5,12 @@ import type { FeatureSetConfig } from '../../sdk/config/types.js';
 import { FeatureRegistry } from '../../sdk/registry.js';
 import { DictionaryTable } from '../threads/wire.js';
 import { decodeBatch, encodeBatch } from './batchFrames.js';
-import { curveClient, curveServer, loadCurveKeysIfPresent } from './curve.js';
+import { curveClient, loadCurveKeysIfPresent } from './curve.js';
 import { serveHealth, type HealthServer } from './healthServer.js';
 import { KeyGroupActor } from './keyGroupActor.js';
 import { bytesFrame, float64Frame, frames, header, int32Frame, type CoordinatorMessage, type DataMessage, type NodeMessage, type SinkMessage } from './protocol.js';
+import { receiveLoop } from './receiveLoop.js';
 import { SendQueue } from './sendQueue.js';
-import { startZapHandler, type ZapHandler } from './zapHandler.js';
 
 export interface NodeOptions {
   /** The node's id: key groups are assigned to it (a pod name in Kubernetes). */
@@ -27,9 +27,13 @@ export interface NodeOptions {
   healthPort?: number;
   /** Give up when the coordinator has not welcomed the node within this long (default 30 s). */
   joinTimeoutMs?: number;
+  /** Stop when the coordinator has been silent this long after joining (default 60 s): it is gone. */
+  coordinatorTimeoutMs?: number;
   /** Output rows buffered before they are sent to the coordinator (default 65,536). */
   outputRows?: number;
   log?: (line: string) => void;
+  /** Leave: tell the coordinator (so it restores this node's key groups at once) and stop. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -45,14 +49,15 @@ export interface NodeOptions {
 export async function runNode(opts: NodeOptions): Promise<void> {
   const log = opts.log ?? (() => undefined);
   const keys = opts.curveDir === undefined ? undefined : await loadCurveKeysIfPresent(opts.curveDir);
-  let zap: ZapHandler | undefined;
-  if (keys !== undefined) zap = await startZapHandler({ authorized: keys.authorized, log });
   const control = new Dealer({ routingId: opts.id, linger: 0 });
   const data = new Pull({ linger: 0, receiveHighWaterMark: 64 });
   const sink = new Push({ linger: 2000, sendHighWaterMark: 256 });
   if (keys !== undefined) {
+    // Every CURVE server (and the ZAP handler that checks client keys) is in the coordinator; the
+    // node is the client on all three sockets, binding one of them: CURVE roles are independent of
+    // bind and connect.
     curveClient(control, keys);
-    curveServer(data, keys);
+    curveClient(data, keys);
     curveClient(sink, keys);
   }
   const bind = opts.dataBind ?? 'tcp://0.0.0.0:7601';
@@ -88,8 +93,17 @@ export async function runNode(opts: NodeOptions): Promise<void> {
     void send({ type: 'failed', node: opts.id, gen, message });
   };
 
+  opts.signal?.addEventListener('abort', () => {
+    stopped = true;
+    void send({ type: 'leave', node: opts.id }).finally(() => finish());
+  });
   await send({ type: 'hello', node: opts.id, data: advertised, pid: process.pid });
-  const heartbeat = setInterval(() => void send({ type: 'heartbeat', node: opts.id }).catch(() => undefined), 250);
+  let heard = Date.now();
+  const heartbeat = setInterval(() => {
+    void send({ type: 'heartbeat', node: opts.id }).catch(() => undefined);
+    const silent = Date.now() - heard;
+    if (joined && silent > (opts.coordinatorTimeoutMs ?? 60_000)) finish(new Error(`node ${opts.id}: the coordinator at ${opts.coordinator} has been silent for ${Math.round(silent / 1000)} s; stopping`));
+  }, 250);
   const joinTimer = setTimeout(() => {
     if (!joined) finish(new Error(`node ${opts.id}: no welcome from the coordinator at ${opts.coordinator} within ${(opts.joinTimeoutMs ?? 30_000) / 1000} s (is it running, and are CURVE keys configured alike on both sides?)`));
   }, opts.joinTimeoutMs ?? 30_000);
@@ -111,8 +125,9 @@ export async function runNode(opts: NodeOptions): Promise<void> {
     await sinkOut.send(frames({ type: 'output', node: opts.id, gen, parts } satisfies SinkMessage, ...bins));
   };
 
-  const controlLoop = async () => {
-    for await (const msg of control) {
+  const controlLoop = () =>
+    receiveLoop(control, async (msg) => {
+      heard = Date.now();
       const m = header<CoordinatorMessage>(msg[0]);
       if (m.type === 'welcome') {
         if (!joined) sink.connect(m.sink);
@@ -150,15 +165,13 @@ export async function runNode(opts: NodeOptions): Promise<void> {
         log(`node ${opts.id}: stopping (${m.reason})`);
         stopped = true;
         finish();
-        return;
       }
-    }
-  };
+    });
 
-  const dataLoop = async () => {
-    for await (const msg of data) {
+  const dataLoop = () =>
+    receiveLoop(data, async (msg) => {
       const m = header<DataMessage>(msg[0]);
-      if (m.gen !== gen || actor === undefined) continue;
+      if (m.gen !== gen || actor === undefined) return;
       const a = actor;
       try {
         if (m.type === 'batch') {
@@ -183,8 +196,7 @@ export async function runNode(opts: NodeOptions): Promise<void> {
       } catch (err) {
         fail(err);
       }
-    }
-  };
+    });
 
   const loops = Promise.all([controlLoop(), dataLoop()]).catch((err: unknown) => {
     if (!stopped) finish(err);
@@ -194,10 +206,10 @@ export async function runNode(opts: NodeOptions): Promise<void> {
   } finally {
     clearInterval(heartbeat);
     clearTimeout(joinTimer);
+    control.linger = 1000;
     control.close();
     data.close();
     sink.close();
-    await zap?.close();
     await health?.close();
     await loops;
   }

@@ -21,7 +21,9 @@ export type NodeMessage =
   | { type: 'ready'; node: string; gen: number }
   /** Processed: rows and bytes of data messages, returned as credit (flow control). */
   | { type: 'credit'; node: string; gen: number; rows: number; bytes: number }
-  | { type: 'failed'; node: string; gen: number; message: string };
+  | { type: 'failed'; node: string; gen: number; message: string }
+  /** The node is shutting down (SIGTERM): restore its key groups now, not after its heartbeats stop. */
+  | { type: 'leave'; node: string };
 
 /** coordinator → node, on control. Restored key-group states follow as frames 1..n. */
 export type CoordinatorMessage =
@@ -37,6 +39,8 @@ export type CoordinatorMessage =
       /** Frame i+1 is the state of restore[i]. */
       restore: { lane: number; group: number }[];
     }
+  /** The coordinator is alive (once a second). */
+  | { type: 'heartbeat' }
   /** The coordinator does not know this node (it was declared lost): say hello again. */
   | { type: 'rejoin' }
   | { type: 'stop'; reason: string };

@@ -4,6 +4,7 @@ import type { RuntimeContext } from '../../pipelines/runtime/context.js';
 import type { SourceBatches } from '../inProcess.js';
 import type { BarrierPolicy } from './barrierPolicy.js';
 import type { CheckpointStore } from './checkpointStore.js';
+import type { FlowLimits } from './flowControl.js';
 import type { ClusterEvent, ClusterRunSummary, Coordinator, SourceOffset } from './coordinator.js';
 import { LocalCluster } from './localCluster.js';
 
@@ -16,8 +17,12 @@ export interface ClusterOptions {
   barrier?: BarrierPolicy;
   resume?: boolean;
   stopAfterCheckpoint?: number;
+  /** Flow control: rows and bytes in flight to one node (default 1M rows, 64 MiB). */
+  flow?: FlowLimits;
   /** Start with the nodes there after this long, when fewer than `nodes` joined (default 30 s). */
   waitForNodesMs?: number;
+  /** After a node is lost, wait this long for a replacement before going on with fewer (default 10 s). */
+  restoreWaitMs?: number;
   curveDir?: string;
   onEvent?: (e: ClusterEvent) => void;
   onNotice?: (message: string) => void;
@@ -68,6 +73,8 @@ export async function runCluster(
       ...(opts.stopAfterCheckpoint !== undefined && { stopAfterCheckpoint: opts.stopAfterCheckpoint }),
       ...(opts.onEvent && { onEvent: opts.onEvent }),
       ...(opts.waitForNodesMs !== undefined && { waitForNodesMs: opts.waitForNodesMs }),
+      ...(opts.flow && { flow: opts.flow }),
+      ...(opts.restoreWaitMs !== undefined && { restoreWaitMs: opts.restoreWaitMs }),
     });
   } finally {
     await cluster?.close();

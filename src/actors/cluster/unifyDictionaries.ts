@@ -27,7 +27,8 @@ export function unifyDictionaries(batches: readonly Batch[], preferred: (d: Dict
       let byTarget = recodes.get(c.dictionary);
       if (byTarget === undefined) recodes.set(c.dictionary, (byTarget = new Map()));
       let map = byTarget.get(name);
-      if (map === undefined) byTarget.set(name, (map = Int32Array.from(c.dictionary.values, (v) => target.encode(v))));
+      // A hole (a code a restored stand-in never knew, sent as null) is used by no row: no value to add.
+      if (map === undefined) byTarget.set(name, (map = Int32Array.from(c.dictionary.values, (v) => (v === undefined || v === null ? -1 : target.encode(v)))));
       const codes = new Int32Array(c.codes.length);
       for (let i = 0; i < codes.length; i++) {
         const code = c.codes[i]!;

@@ -35,6 +35,13 @@ export interface LiveOptions {
   fsync?: boolean;
   /** Transports to use instead of those the config names, per source (tests, embedding programs). */
   connectors?: Readonly<Record<string, { connector: MessageConnector; format: MessageFormat }>>;
+  /**
+   * Each input batch once the pipeline has taken it and its outputs are out (catch-up batches from the
+   * log, live micro-batches, and watermark-only batches): how live scoring follows each source's progress.
+   */
+  onInput?: (source: string, batch: Batch) => void;
+  /** Called once the logs are caught up, before the first live event is processed. */
+  onCaughtUp?: () => void;
 }
 
 export interface LiveSummary {
@@ -168,10 +175,12 @@ class Runner implements LiveRun {
           for (let i = 0; i < b.length; i++) if (b.time[i]! > maxTime) maxTime = b.time[i]!;
           await this.settleOutputs();
           this.throwIfFailed();
+          this.opts.onInput?.(s, b);
         }
         this.caughtUp[s] = rows;
         if (input instanceof MessageSource) input.caughtUp(maxTime);
       }
+      this.opts.onCaughtUp?.();
       this.processor = this.processLoop();
       for (const input of this.inputs.values()) {
         await input.start();
@@ -248,10 +257,12 @@ class Runner implements LiveRun {
   /** Log first, then the pipeline, then wait for the outputs' consumer. */
   private async process(e: QueueEntry): Promise<void> {
     const subject = this.subjects[e.source];
+    let b: Batch;
     if (e.kind === 'watermark') {
-      subject?.next(watermarkBatch(e.watermark));
+      b = watermarkBatch(e.watermark);
+      subject?.next(b);
     } else {
-      let b = e.batch;
+      b = e.batch;
       if (e.kind === 'append') {
         const first = this.logs[e.source]!.appendDurable(b);
         const offsets = new Float64Array(b.length);
@@ -261,6 +272,7 @@ class Runner implements LiveRun {
       subject?.next(b);
     }
     await this.settleOutputs();
+    this.opts.onInput?.(e.source, b);
   }
 
   private output(table: string, b: Batch): void {

@@ -3,6 +3,7 @@ import { loadConfig } from '../../sdk/config/loadConfig.js';
 
 export interface CheckpointsFlags {
   prune?: string;
+  dataDir?: string;
   json?: boolean;
 }
 
@@ -12,7 +13,7 @@ export interface CheckpointsFlags {
  * newest.
  */
 export async function checkpointsCommand(file: string, flags: CheckpointsFlags, out: (line: string) => void): Promise<number> {
-  const config = loadConfig(file);
+  const config = loadConfig(file, flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {});
   const store = new CheckpointStore(config.dataDir, config.name);
   if (flags.prune !== undefined) {
     const keep = Number(flags.prune);

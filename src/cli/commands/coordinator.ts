@@ -1,4 +1,5 @@
 import { Coordinator } from '../../actors/cluster/coordinator.js';
+import { DEFAULT_FLOW_LIMITS } from '../../actors/cluster/flowControl.js';
 import { PORTS } from '../../actors/deploy/ports.js';
 import { parseDuration } from '../../pipelines/data/duration.js';
 import { loadConfig } from '../../sdk/config/loadConfig.js';
@@ -19,6 +20,9 @@ export interface CoordinatorFlags {
   stopAfterCheckpoint?: string;
   once?: boolean;
   json?: boolean;
+  heartbeatTimeout?: string;
+  maxInFlightRows?: string;
+  restoreWait?: string;
 }
 
 const whole = (name: string, v: string | undefined, min: number): number | undefined => {
@@ -41,6 +45,7 @@ export async function coordinatorCommand(file: string, flags: CoordinatorFlags, 
   const healthPort = whole('health-port', flags.healthPort, 0);
   const checkpointEveryRows = whole('checkpoint-every', flags.checkpointEvery, 1);
   const stopAfterCheckpoint = whole('stop-after-checkpoint', flags.stopAfterCheckpoint, 1);
+  const maxInFlightRows = whole('max-in-flight-rows', flags.maxInFlightRows, 1);
   const waitMs = flags.wait === undefined ? 60_000 : parseDuration(flags.wait);
   const bind = flags.bind ?? `tcp://0.0.0.0:${PORTS.control}`;
   const host = new URL(bind.replace(/^tcp:/, 'http:').replace(':*', ':0')).hostname;
@@ -51,6 +56,7 @@ export async function coordinatorCommand(file: string, flags: CoordinatorFlags, 
     ...(flags.advertise !== undefined && { advertise: flags.advertise }),
     ...(flags.curveDir !== undefined && { curveDir: flags.curveDir }),
     ...(healthPort !== undefined && { healthPort }),
+    ...(flags.heartbeatTimeout !== undefined && { heartbeatTimeoutMs: parseDuration(flags.heartbeatTimeout) }),
     log,
   });
   log(`coordinator listening on ${coordinator.endpoint} (sink ${coordinator.sinkEndpoint}); waiting for ${nodes} node(s)`);
@@ -64,8 +70,11 @@ export async function coordinatorCommand(file: string, flags: CoordinatorFlags, 
         ...(checkpointEveryRows !== undefined && { checkpointEveryRows }),
         ...(stopAfterCheckpoint !== undefined && { stopAfterCheckpoint }),
         waitForNodesMs: waitMs,
+        ...(flags.restoreWait !== undefined && { restoreWaitMs: parseDuration(flags.restoreWait) }),
+        ...(maxInFlightRows !== undefined && { flow: { ...DEFAULT_FLOW_LIMITS, rows: maxInFlightRows } }),
         onEvent: (e) => {
           if (e.type === 'checkpoint') log(`checkpoint ${e.id} complete: ${e.rows} rows read, ${e.bytes} bytes of state, ${e.ms} ms`);
+          else if (e.type === 'lost') log(`restoring: node ${e.node} lost (${e.reason})`);
           else if (e.type === 'started') log(`run ${e.gen} started on ${e.nodes.join(', ')}${e.restoredFrom !== undefined ? ` from checkpoint ${e.restoredFrom}` : ''}`);
         },
       },

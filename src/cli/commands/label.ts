@@ -10,23 +10,15 @@ export interface LabelFlags {
   out?: string;
   format?: string;
   inference?: boolean;
+  /** Assemble each set on this many threads (default 1). */
+  threads?: string | number;
   json?: boolean;
 }
 
 /**
- * `tributary label <config> [--set name] [--out dir] [--format arrow|parquet] [--inference]`:
+ * `tributary label <config> [--set name] [--out dir] [--format arrow|parquet] [--inference] [--threads n]`:
  * build the config's feature-label sets from the feature tables (replaying first when they are
  * missing or stale) and print, per set, its rows, what was dropped and the label balance.
- *
- * Wire it in main.ts as:
- *   program.command('label').argument('<config>', 'feature-set YAML')
- *     .description('build the feature-label sets: features as of each row, labels from the future')
- *     .option('--set <name...>', 'only these sets (default: all)')
- *     .option('--out <dir>', 'folder for the set files (default <data_dir>/sets)')
- *     .option('--format <format>', 'arrow or parquet (default: each set\'s format)')
- *     .option('--inference', 'keep rows past the end of the data, with a null label')
- *     .option('--json', 'print the summary as JSON')
- *     .action((file: string, flags) => run(() => labelCommand(file, flags, out))());
  *
  * @example
  * await labelCommand('configs/payments.yaml', { format: 'parquet' }, console.log);
@@ -36,6 +28,8 @@ export async function labelCommand(file: string, flags: LabelFlags, out: (line: 
   const format = flags.format;
   if (format !== undefined && format !== 'arrow' && format !== 'parquet') throw new Error(`--format "${format}": write arrow or parquet`);
   const sets = flags.set === undefined ? undefined : Array.isArray(flags.set) ? flags.set : [flags.set];
+  const threads = flags.threads === undefined ? undefined : Number(flags.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new Error(`--threads "${flags.threads}": write a whole number of threads, 1 or more`);
   const bar = progressBar('events');
   const notes: string[] = [];
   let result: BuildSetsResult;
@@ -45,6 +39,7 @@ export async function labelCommand(file: string, flags: LabelFlags, out: (line: 
       ...(flags.out !== undefined && { out: flags.out }),
       ...(format !== undefined && { format }),
       ...(flags.inference && { inference: true }),
+      ...(threads !== undefined && { threads }),
       onReplay: (reason) => notes.push(`replaying first: ${reason}`),
       onProgress: (p) => bar.update(p.rows, p.total, p.phase),
     });

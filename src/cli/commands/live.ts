@@ -1,6 +1,9 @@
 import { startLive, type LiveCounters, type LiveSummary } from '../../actors/live/index.js';
+import { compileFeatureSet } from '../../pipelines/compile/compileFeatureSet.js';
 import { parseDuration } from '../../pipelines/data/duration.js';
 import { loadConfig } from '../../sdk/config/loadConfig.js';
+import { registryFor } from '../../sdk/replay.js';
+import type { LiveScoring, LiveScoringSummary } from '../../sdk/training/index.js';
 import { formatOutputs, table } from '../format.js';
 import { formatCount } from '../progress.js';
 
@@ -12,6 +15,14 @@ export interface LiveFlags {
   json?: boolean;
   /** fdatasync every log append. */
   fsync?: boolean;
+  /** A model folder `tributary train` wrote: score every new row of its set online. */
+  model?: string;
+  /** With --model: the predictions file (default `<data_dir>/live/predictions/<set>.arrows`). */
+  predictions?: string;
+  /** With --model: the longest (event time) a row waits for the tables it joins, e.g. `0s` or `1m` (default: until their watermarks pass it). */
+  maxHold?: string;
+  /** With --model: the TF.js backend, cpu (default) or wasm. */
+  backend?: string;
 }
 
 /** How often the status line is redrawn, ms. */
@@ -22,8 +33,19 @@ const STATUS_EVERY_MS = 1000;
  * `--duration`), then stop cleanly and print what was counted. One line on stderr says where each
  * source listens; a status line (events/s, queue depth) is redrawn there only when it is a terminal.
  *
+ * With `--model <dir>` (a folder `tributary train` wrote) every new row of the model's set is scored
+ * online, a micro-batch per `predict`, and appended to `--predictions` (an Arrow IPC stream; default
+ * `<data_dir>/live/predictions/<set>.arrows`) with its keys, time, `prediction` and `score`.
+ *
+ * Wire the new options in main.ts (live command) as:
+ *     .option('--model <dir>', 'score each new row of the model\'s set with this model (a folder train wrote)')
+ *     .option('--predictions <file>', 'with --model: predictions file (default <data_dir>/live/predictions/<set>.arrows)')
+ *     .option('--max-hold <time>', 'with --model: how long (event time) a row may wait for the tables it joins (default: until their watermarks pass it)')
+ *     .option('--backend <name>', 'with --model: cpu or wasm', 'cpu')
+ *
  * @example
  * await liveCommand('configs/market.yaml', { duration: '30s', json: true }, console.log);
+ * await liveCommand('configs/payments.yaml', { duration: '1m', model: '.tributary/payments/models/fraud_7d-logistic' }, console.log);
  */
 export async function liveCommand(file: string, flags: LiveFlags, out: (line: string) => void): Promise<number> {
   const config = loadConfig(file);
@@ -35,8 +57,37 @@ export async function liveCommand(file: string, flags: LiveFlags, out: (line: st
       throw new Error(`--duration ${(err as Error).message}`);
     }
   }
+  if (flags.model === undefined && (flags.predictions !== undefined || flags.maxHold !== undefined)) throw new Error('--predictions and --max-hold go with --model <dir>');
   const stderr = process.stderr;
-  const run = await startLive(config, { ...(flags.out !== undefined && { out: flags.out }), ...(flags.fsync && { fsync: true }) });
+  let scoring: LiveScoring | undefined;
+  const registry = await registryFor(config);
+  if (flags.model !== undefined) {
+    // TF.js loads only when scoring: a plain live run starts without it.
+    const { loadModel, LiveScoring, useBackend } = await import('../../sdk/training/index.js');
+    const { parseBackend } = await import('./train.js');
+    await useBackend(parseBackend(flags.backend));
+    const { model, meta } = await loadModel(flags.model);
+    let maxHoldMs: number | undefined;
+    if (flags.maxHold !== undefined) {
+      try {
+        maxHoldMs = parseDuration(flags.maxHold);
+      } catch (err) {
+        throw new Error(`--max-hold ${(err as Error).message}`);
+      }
+    }
+    scoring = new LiveScoring(compileFeatureSet(config, registry), model, meta, {
+      ...(flags.predictions !== undefined && { file: flags.predictions }),
+      ...(maxHoldMs !== undefined && { maxHoldMs }),
+    });
+  }
+  let run;
+  try {
+    run = await startLive(config, { registry, ...(flags.out !== undefined && { out: flags.out }), ...(flags.fsync && { fsync: true }), ...scoring?.hooks });
+  } catch (err) {
+    scoring?.finish();
+    throw err;
+  }
+  if (scoring !== undefined) stderr.write(`live ${config.name}: scoring each new row of set ${scoring.setName} -> ${scoring.log.file}\n`);
   for (const [source, transport] of Object.entries(run.sources)) stderr.write(`live ${config.name}: ${source} <- ${transport}\n`);
   stderr.write(`live ${config.name}: running${durationMs !== undefined ? ` for ${flags.duration}` : ''}; stop with Ctrl-C or SIGTERM\n`);
 
@@ -78,13 +129,28 @@ export async function liveCommand(file: string, flags: LiveFlags, out: (line: st
   }
   if (why !== 'failure') stderr.write(`live ${config.name}: stopping (${why})\n`);
   let summary: LiveSummary;
+  let scored: LiveScoringSummary | undefined;
   try {
     summary = await run.stop();
   } finally {
     for (const s of signals) process.off(s, onSignal);
+    // Rows still waiting are scored now that every table is complete; the file gets its end marker.
+    scored = scoring?.finish();
   }
-  out(flags.json ? JSON.stringify(summary, null, 2) : formatLiveSummary(summary));
+  if (flags.json) out(JSON.stringify(scored === undefined ? summary : { ...summary, scoring: scored }, null, 2));
+  else out(formatLiveSummary(summary) + (scored === undefined ? '' : `\n\n${formatScoring(scored)}`));
   return 0;
+}
+
+/** `scored 1234 rows of fraud_7d in 40 micro-batches (p50 0.8 ms, p99 2.1 ms each) -> file` */
+export function formatScoring(s: LiveScoringSummary): string {
+  const ms = (x: number) => (Number.isNaN(x) ? '-' : `${x.toFixed(2)} ms`);
+  const lines = [
+    `scored ${s.scored} new rows of set ${s.set} in ${s.batches} micro-batches (one predict each; assemble + predict + write: p50 ${ms(s.latencyMs.p50)}, p99 ${ms(s.latencyMs.p99)}, max ${ms(s.latencyMs.max)})`,
+    `  ${s.rows.spine} new spine rows, ${s.rows.filtered} left out by the set's where` + (s.rows.releasedEarly > 0 ? `, ${s.rows.releasedEarly} scored before every joined table had passed them (--max-hold)` : ''),
+    `  predictions -> ${s.file}`,
+  ];
+  return lines.join('\n');
 }
 
 function totalAccepted(c: LiveCounters): number {

@@ -26,8 +26,10 @@ const port = (name: string, v: string | undefined): number | undefined => {
 /**
  * `tributary node`: an actor node process. It joins the coordinator, gets its key groups, the
  * feature set and any state to restore from it, and runs until the coordinator stops it or it
- * receives SIGTERM/SIGINT. The config argument (the pods' ConfigMap) is only checked: the
- * coordinator's copy is the one that runs, so every node runs the same pipeline.
+ * receives SIGTERM/SIGINT; then it tells the coordinator it leaves, so its key groups are restored
+ * on the other nodes at once rather than after its heartbeats time out. The config argument (the
+ * pods' ConfigMap) is only checked: the coordinator's copy is the one that runs, so every node runs
+ * the same pipeline.
  */
 export async function nodeCommand(file: string | undefined, flags: NodeFlags, out: (line: string) => void): Promise<number> {
   if (file !== undefined) loadConfig(file);
@@ -41,25 +43,21 @@ export async function nodeCommand(file: string | undefined, flags: NodeFlags, ou
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
-    await Promise.race([
-      runNode({
-        id: flags.id,
-        coordinator: flags.coordinator,
-        dataBind: flags.dataBind ?? `tcp://0.0.0.0:${dataPort}`,
-        ...(flags.advertise !== undefined && { advertise: flags.advertise }),
-        ...(healthPort !== undefined && { healthPort }),
-        ...(flags.curveDir !== undefined && { curveDir: flags.curveDir }),
-        ...(joinTimeoutMs !== undefined && { joinTimeoutMs }),
-        log: (line) => process.stderr.write(`${line}\n`),
-      }),
-      new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve())),
-    ]);
+    await runNode({
+      id: flags.id,
+      coordinator: flags.coordinator,
+      dataBind: flags.dataBind ?? `tcp://0.0.0.0:${dataPort}`,
+      ...(flags.advertise !== undefined && { advertise: flags.advertise }),
+      ...(healthPort !== undefined && { healthPort }),
+      ...(flags.curveDir !== undefined && { curveDir: flags.curveDir }),
+      ...(joinTimeoutMs !== undefined && { joinTimeoutMs }),
+      log: (line) => process.stderr.write(`${line}\n`),
+      signal: stop.signal,
+    });
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
   out(`node ${flags.id} stopped`);
-  // Sockets of an aborted run may still hold the event loop; the node's work is done.
-  if (stop.signal.aborted) process.exit(0);
   return 0;
 }

@@ -4,7 +4,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { formatTime } from '../../pipelines/data/time.js';
 import { loadConfig } from '../../sdk/config/loadConfig.js';
 import type { FeatureSetConfig } from '../../sdk/config/types.js';
-import { readSet, saveModel, trainSet, useBackend, type Metrics, type ModelKind, type TrainResult, type TrainingBackend } from '../../sdk/training/index.js';
+import { readSet, saveModel, trainSet, useBackend, type CategoricalSpec, type Metrics, type ModelKind, type TrainResult, type TrainingBackend } from '../../sdk/training/index.js';
 import { buildSets } from '../../store/labels/buildSets.js';
 import { formatReplaySummary, table } from '../format.js';
 import { progressBar } from '../progress.js';
@@ -21,6 +21,10 @@ export interface TrainFlags {
   /** commander's `--no-missing-indicators` sets this false. */
   missingIndicators?: boolean;
   backend?: string;
+  /** String columns of the set to use as categorical inputs: `col[:onehot|:embedding]`, comma-separated. */
+  categorical?: string | string[];
+  /** Keep at most this many values of each categorical (the most frequent in training); the rest go to the OOV slot. */
+  maxCategories?: string | number;
   json?: boolean;
 }
 
@@ -39,6 +43,23 @@ function num(flag: string, v: string | number | undefined, fallback: number, int
   const x = Number(v);
   if (!Number.isFinite(x) || x <= 0 || (integer && !Number.isInteger(x))) throw new Error(`${flag} "${v}": give a positive ${integer ? 'integer' : 'number'}`);
   return x;
+}
+
+/**
+ * `--categorical merchant_bucket,country:embedding`: each column with an optional encoding (onehot,
+ * embedding; default auto: one-hot up to 16 values, an embedding above).
+ */
+export function parseCategorical(v: string | string[] | undefined, maxCategories: number | undefined): CategoricalSpec[] {
+  if (v === undefined) return [];
+  const items = (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x !== '');
+  return items.map((item) => {
+    const at = item.lastIndexOf(':');
+    const column = at < 0 ? item : item.slice(0, at);
+    const encoding = at < 0 ? 'auto' : item.slice(at + 1);
+    if (encoding !== 'auto' && encoding !== 'onehot' && encoding !== 'embedding') throw new Error(`--categorical "${item}": the encoding after ":" is onehot, embedding or auto`);
+    if (column === '') throw new Error(`--categorical "${item}": name a column`);
+    return { column, encoding, ...(maxCategories !== undefined && { maxCategories }) };
+  });
 }
 
 export function parseBackend(v: string | undefined): TrainingBackend {
@@ -64,11 +85,13 @@ export function parseBackend(v: string | undefined): TrainingBackend {
  *     .option('--validation <fraction>', 'share of the latest labelled rows held out', '0.2')
  *     .option('--no-missing-indicators', 'no 0/1 "was null" inputs')
  *     .option('--backend <name>', 'cpu (zero-copy) or wasm', 'cpu')
+ *     .option('--categorical <columns>', 'string columns of the set as categorical inputs: col[:onehot|:embedding],...')
+ *     .option('--max-categories <n>', 'values kept per categorical, the most frequent in training (default 100)')
  *     .option('--json', 'print the result as JSON')
  *     .action((file: string, flags) => run(() => trainCommand(file, flags, out))());
  *
  * @example
- * await trainCommand('configs/payments.yaml', { model: 'mlp', epochs: 5 }, console.log);
+ * await trainCommand('configs/payments.yaml', { model: 'mlp', epochs: 5, categorical: 'merchant_bucket' }, console.log);
  * @returns 0
  */
 export async function trainCommand(file: string, flags: TrainFlags, out: (line: string) => void): Promise<number> {
@@ -102,6 +125,7 @@ export async function trainCommand(file: string, flags: TrainFlags, out: (line: 
     learningRate: num('--learning-rate', flags.learningRate, 0.01),
     validationFraction: num('--validation', flags.validation, 0.2),
     missingIndicators: flags.missingIndicators !== false,
+    categorical: parseCategorical(flags.categorical, flags.maxCategories === undefined ? undefined : num('--max-categories', flags.maxCategories, 100, true)),
   });
   const dir = flags.out ?? join(config.dataDir, 'models', `${setName}-${model}`);
   result.meta.trainedOn.set_file = setFile;
@@ -109,7 +133,8 @@ export async function trainCommand(file: string, flags: TrainFlags, out: (line: 
 
   if (flags.json) {
     const { model: _m, meta: _meta, ...rest } = result;
-    out(JSON.stringify({ set: setName, model, backend, dir, features: result.meta.preprocessing.features, ...rest }, null, 2));
+    const categorical = (result.meta.preprocessing.categorical ?? []).map((c) => ({ column: c.column, encoding: c.encoding, vocabulary: c.vocabulary.length, ...(c.dimension && { dimension: c.dimension }) }));
+    out(JSON.stringify({ set: setName, model, backend, dir, features: result.meta.preprocessing.features, categorical, ...rest }, null, 2));
     return 0;
   }
   for (const n of notes) out(n);
@@ -127,6 +152,10 @@ function fmt(x: number | undefined): string {
 export function formatTraining(setName: string, model: string, features: number, r: TrainResult): string {
   const lines: string[] = [];
   lines.push(`${setName}: ${model} (${r.task}) on ${features} features, ${r.meta.preprocessing.missingIndicators.length} missing indicators`);
+  for (const c of r.meta.preprocessing.categorical ?? []) {
+    const how = c.encoding === 'onehot' ? 'one-hot' : `embedding of size ${c.dimension}`;
+    lines.push(`  categorical ${c.column}: ${how} over ${c.vocabulary.length} values from the training rows, plus an out-of-vocabulary slot (${c.counts[0]} training rows in it)`);
+  }
   lines.push(
     `  train ${r.split.train} rows before ${formatTime(r.split.cutoffMs)}, validation ${r.split.validation} rows from it` +
       (r.split.embargoed > 0 ? `, ${r.split.embargoed} rows left out (their label window reaches the validation period)` : ''),

@@ -283,7 +283,9 @@ export function compileFeatureSet(config: FeatureSetConfig, registry: FeatureReg
         const input = inputs[s.name];
         if (input === undefined) continue;
         const { scope, derive } = scopes[s.name]!;
-        const events$ = input.pipe(deriveColumns(derive), share());
+        const sourceId = sourceIdentities[s.name]!.slice(0, 12);
+        // Computed columns are state when they are strings: their codes must survive a restore.
+        const events$ = input.pipe(deriveColumns(derive, runtime.step(`derive-${sourceId}`, s.name)), share());
         const buildNode = (n: FeatureNode) => {
           const columns = n.columns.get(n.names[0]!)!;
           return n.definition.build(n.params, {
@@ -298,7 +300,7 @@ export function compileFeatureSet(config: FeatureSetConfig, registry: FeatureReg
         const pit = nodes.filter((n) => n.source === s.name && n.kind === 'pointInTime');
         const der = derived.filter((d) => d.source === s.name);
         if (pit.length > 0 || der.length > 0) {
-          let table$ = events$.pipe(reorder(runtime.step(`reorder-${sourceIdentities[s.name]!.slice(0, 12)}`, s.name), s.lateness));
+          let table$ = events$.pipe(reorder(runtime.step(`reorder-${sourceId}`, s.name), s.lateness));
           for (const n of pit) {
             table$ = table$.pipe(withColumns(buildNode(n), `feature ${n.names[0]}`));
             if (n.names.length > 1) table$ = table$.pipe(aliasColumns(n));

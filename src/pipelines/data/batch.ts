@@ -107,15 +107,25 @@ export function concatBatches(parts: readonly Batch[]): Batch {
   return { length: total, time, columns, ...(offsets && { offsets }), ...(watermark !== undefined && { watermark }) };
 }
 
+/** Dictionaries up to this size go into a checkpoint whole; larger ones only with the codes used. */
+const WHOLE_DICTIONARY_MAX = 4096;
+
 /**
- * A batch as plain data for a checkpoint: typed arrays as they are, each dictionary as its values.
- * `restoreBatch` gives it back with fresh dictionaries; `rebindDictionaries` then moves it onto the
- * live ones, whose codes are the same because dictionaries only grow.
+ * A batch as plain data for a checkpoint: typed arrays as they are, each dictionary as its values,
+ * or, past WHOLE_DICTIONARY_MAX values, as its size and the values of the codes the rows use (a few
+ * held rows must not carry a dictionary with one value per event; a lookup of a value they do not
+ * use then misses until the rows meet the live dictionary, so the limit keeps small, categorical
+ * dictionaries whole).
+ * `restoreBatch` gives it back with partial stand-ins (`Dictionary.fromCheckpointEntries`);
+ * `rebindDictionaries` then moves it onto the live ones, whose codes are the same because
+ * dictionaries only grow.
  */
 export function snapshotBatch(b: Batch): unknown {
   const columns: Record<string, unknown> = {};
   for (const [name, c] of Object.entries(b.columns)) {
-    columns[name] = c.type === 'dictionary' ? { ...c, dictionary: [...c.dictionary.values] } : c;
+    if (c.type !== 'dictionary') columns[name] = c;
+    else if (c.dictionary.size <= WHOLE_DICTIONARY_MAX) columns[name] = { ...c, dictionary: [...c.dictionary.values] };
+    else columns[name] = { ...c, dictionary: { size: c.dictionary.size, entries: c.dictionary.entriesOf(c.codes.subarray(0, b.length)) } };
   }
   return { ...b, columns };
 }
@@ -124,20 +134,30 @@ export function restoreBatch(snapshot: unknown): Batch {
   const s = snapshot as Batch & { columns: Record<string, Column | (Omit<Column, 'dictionary'> & { dictionary: (string | number)[] })> };
   const columns: Record<string, Column> = {};
   for (const [name, c] of Object.entries(s.columns)) {
-    columns[name] = c.type === 'dictionary' ? ({ ...c, dictionary: new Dictionary(c.dictionary as (string | number)[]) } as Column) : (c as Column);
+    if (c.type !== 'dictionary') {
+      columns[name] = c as Column;
+      continue;
+    }
+    const d = c.dictionary as unknown as { size: number; entries: [number, string | number][] } | (string | number)[];
+    const dictionary = Array.isArray(d) ? Dictionary.fromCheckpoint(d) : Dictionary.fromCheckpointEntries(d.size, d.entries);
+    columns[name] = { ...c, dictionary } as Column;
   }
   return { ...s, columns };
 }
 
-/** `b` with each dictionary column moved onto the dictionary of the same column in `like`, which must extend it. */
+/**
+ * `b` with each dictionary column that is a stand-in restored from a checkpoint moved onto the
+ * dictionary of the same column in `like`, which must extend it. Live dictionaries stay as they are.
+ */
 export function rebindDictionaries(b: Batch, like: Batch): Batch {
   let columns: Record<string, Column> | undefined;
   for (const [name, c] of Object.entries(b.columns)) {
     const target = like.columns[name];
-    if (c.type !== 'dictionary' || target?.type !== 'dictionary' || target.dictionary === c.dictionary) continue;
-    c.dictionary.values.forEach((v, code) => {
-      if (target.dictionary.decode(code) !== v) throw new Error(`column ${name}: restored dictionary does not match the live one at code ${code}`);
-    });
+    if (c.type !== 'dictionary' || !c.dictionary.restored || target?.type !== 'dictionary' || target.dictionary === c.dictionary) continue;
+    // The live one must hold every saved value at its saved code, or the held codes would mean other values.
+    if (target.dictionary.size < c.dictionary.size || !c.dictionary.agreesWith(target.dictionary)) {
+      throw new Error(`column ${name}: restored dictionary does not match the live one`);
+    }
     columns ??= { ...b.columns };
     columns[name] = { ...c, dictionary: target.dictionary };
   }

@@ -17,14 +17,14 @@ export class KeySpace {
   /** Per column: the dictionary its values are coded by (adopted from the batch, or ours for numbers). */
   private readonly dictionaries: (Dictionary | undefined)[];
   private readonly ownsDictionary: boolean[];
-  /** Restored from a checkpoint: replaced by the live dictionary of the first batch that brings one. */
-  private readonly provisional: boolean[];
+  /** Per column: another dictionary found to agree with ours, and up to which code (see `rebind`). */
+  private readonly agreed: { dict: Dictionary | undefined; upTo: number }[];
   private pairs: PairTable[];
 
   constructor(readonly columns: readonly string[]) {
     this.dictionaries = columns.map(() => undefined);
     this.ownsDictionary = columns.map(() => false);
-    this.provisional = columns.map(() => false);
+    this.agreed = columns.map(() => ({ dict: undefined, upTo: 0 }));
     this.pairs = columns.slice(1).map(() => new PairTable());
   }
 
@@ -59,14 +59,7 @@ export class KeySpace {
     if (col.type === 'dictionary') {
       const known = this.dictionaries[c];
       if (known === undefined) this.dictionaries[c] = col.dictionary;
-      else if (known !== col.dictionary) {
-        if (!this.provisional[c]) throw new Error(`key column "${name}" changed dictionary between batches`);
-        known.values.forEach((v, code) => {
-          if (col.dictionary.decode(code) !== v) throw new Error(`key column "${name}": restored dictionary does not match the live one at code ${code}`);
-        });
-        this.dictionaries[c] = col.dictionary;
-        this.provisional[c] = false;
-      }
+      else if (known !== col.dictionary) this.rebind(c, known, col.dictionary);
       codes = col.codes;
     } else {
       // Numeric keys (for example computed ones) are coded here, once per row.
@@ -89,6 +82,31 @@ export class KeySpace {
     const masked = Int32Array.from(codes);
     for (let i = 0; i < b.length; i++) if (((col.validity[i >> 3]! >> (i & 7)) & 1) === 0) masked[i] = -1;
     return masked;
+  }
+
+  /**
+   * A batch brings column `c` on another Dictionary object than ours. Between two live dictionaries
+   * that is an error: the source changed its coding. After a restore, though, our dictionary is a
+   * stand-in made from the checkpoint (and rows held across it, released by reorder, carry stand-ins
+   * of their own), while the batches bring the live one of this process: fine when the codes both hold
+   * mean the same values. The live one replaces the stand-in once it holds every code we have seen.
+   * Values are compared once per dictionary and code, not per batch.
+   */
+  private rebind(c: number, known: Dictionary, d: Dictionary): void {
+    const name = this.columns[c]!;
+    if (!known.restored && !d.restored) throw new Error(`key column "${name}" changed dictionary between batches`);
+    const a = this.agreed[c]!;
+    const n = Math.min(known.size, d.size);
+    if (a.dict !== d || a.upTo < n) {
+      if (!known.agreesWith(d, a.dict === d ? a.upTo : 0)) throw new Error(`key column "${name}": the restored dictionary does not match the live one`);
+      a.dict = d;
+      a.upTo = n;
+    }
+    if (!known.restored) {
+      if (d.size > known.size) throw new Error(`key column "${name}": restored rows hold codes the live dictionary does not have`);
+      return;
+    }
+    if (d.size > known.size || (d.size === known.size && !d.restored)) this.dictionaries[c] = d;
   }
 
   /** The key columns of the given key codes, dictionary-encoded with the source's dictionaries. */
@@ -127,11 +145,12 @@ export class KeySpace {
   restore(s: unknown): void {
     const snap = s as { pairs: { left: Int32Array; right: Int32Array }[]; dictionaries: ((string | number)[] | null)[]; owned: boolean[] };
     this.pairs = snap.pairs.map((p) => PairTable.restore(p));
+    // A column's dictionary comes back as a stand-in: the live one replaces it (see `rebind`). One
+    // we own (numeric keys) is ours for good, and goes on coding new values.
     snap.dictionaries.forEach((values, i) => {
       if (values === null) return;
-      this.dictionaries[i] = new Dictionary(values);
+      this.dictionaries[i] = snap.owned[i] ? new Dictionary(values) : Dictionary.fromCheckpoint(values);
       this.ownsDictionary[i] = snap.owned[i]!;
-      this.provisional[i] = !snap.owned[i];
     });
   }
 }

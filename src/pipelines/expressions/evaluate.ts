@@ -36,6 +36,22 @@ export interface Evaluator {
   (batch: Batch, resolve?: Resolver): Column;
   /** The type that `check` gave the expression. */
   readonly type: ExprType;
+  /**
+   * The dictionaries this evaluator codes string results in (if / coalesce over several
+   * dictionaries or literals), in compile order. They grow with the batches seen, so their codes
+   * depend on history: a checkpoint must carry their values for a restored evaluator to give the
+   * same codes (see `restoreDictionaries`).
+   */
+  readonly dictionaries: readonly Dictionary[];
+}
+
+/**
+ * Give a freshly compiled evaluator's result dictionaries the values saved from another compile of
+ * the same expression and scope (`ev.dictionaries.map((d) => [...d.values])`), so codes carry on.
+ */
+export function restoreDictionaries(ev: Evaluator, saved: readonly (readonly (string | number)[])[]): void {
+  if (saved.length !== ev.dictionaries.length) throw new Error(`checkpoint has ${saved.length} expression dictionaries, the expression ${ev.dictionaries.length}`);
+  ev.dictionaries.forEach((d, i) => d.extendWith(saved[i]!));
 }
 
 /** A compiled filter: a 0/1 mask with one byte a row; null counts as false. */
@@ -109,7 +125,7 @@ export function compileExpression(ast: Expr, scope: Scope, source?: string): Eva
     }
     case 'string': {
       const k = c.str(ast);
-      const merger = new DictMerger();
+      const merger = c.merger();
       run = (ctx) => {
         const v = materialize(k(ctx), ctx.n, merger);
         return dictColumn(v.codes, v.dict, v.validity);
@@ -125,7 +141,7 @@ export function compileExpression(ast: Expr, scope: Scope, source?: string): Eva
     }
   }
   const evaluate = (batch: Batch, resolve?: Resolver): Column => run({ batch, n: batch.length, resolve });
-  return Object.assign(evaluate, { type });
+  return Object.assign(evaluate, { type, dictionaries: c.mergers.map((m) => m.dict) });
 }
 
 /**
@@ -572,10 +588,19 @@ function logical(op: 'and' | 'or', a: BoolVec, b: BoolVec, n: number): BoolVec {
 // The compiler: one closure per node, chosen by the node's checked type
 
 class Compiler {
+  /** Mergers whose codes leave the evaluator (string results), in compile order: checkpointed state. */
+  readonly mergers: DictMerger[] = [];
+
   constructor(
     private readonly types: ReadonlyMap<Expr, ExprType>,
     private readonly source: string | undefined,
   ) {}
+
+  merger(): DictMerger {
+    const m = new DictMerger();
+    this.mergers.push(m);
+    return m;
+  }
 
   private typeOf(node: Expr): ExprType {
     const t = this.types.get(node);
@@ -678,7 +703,7 @@ class Compiler {
         return this.stringColumn(node);
       case 'call': {
         // String-valued if / coalesce: bring every operand into one dictionary, then pick codes.
-        const merger = new DictMerger();
+        const merger = this.merger();
         if (node.name === 'if') {
           const cond = this.bool(node.args[0]!);
           const a = this.str(node.args[1]!);

@@ -23,7 +23,7 @@ export { ExpressionError, type ExpressionErrorKind } from './errors.js';
 export { FUNCTIONS, FUNCTION_NAMES, type FunctionSpec } from './functions.js';
 export { parse } from './parse.js';
 export { check, type ExprType, type Scope, type ValueType } from './typecheck.js';
-export { compileExpression, compilePredicate, predicateMask, type Evaluator, type PredicateEvaluator, type Resolver } from './evaluate.js';
+export { compileExpression, compilePredicate, predicateMask, restoreDictionaries, type Evaluator, type PredicateEvaluator, type Resolver } from './evaluate.js';
 export { formatExpression } from './print.js';
 export { closest } from './suggest.js';
 

@@ -170,8 +170,12 @@ export interface BatchOptions {
   /** Shuffle the rows every epoch (a new permutation of indices each time). Default true. */
   shuffle?: boolean;
   seed?: number;
-  /** Applied to each batch's raw rows before it is yielded (standardisation, one-hot...). */
+  /** Applied to each batch's raw rows before it is yielded (standardisation...). Ignored when `toInputs` is given. */
   transform?: (x: tf.Tensor2D) => tf.Tensor2D;
+  /** Categorical inputs of every row, `[rows, categoricals]` int32 vocabulary indices; gathered like `x`. */
+  codes?: tf.Tensor2D;
+  /** Each batch's raw rows and codes → the model's inputs (see `modelInputsFn`); several inputs yield `xs` as an array. */
+  toInputs?: (x: tf.Tensor2D, codes: tf.Tensor2D | undefined) => tf.Tensor[];
 }
 
 /**
@@ -180,11 +184,17 @@ export interface BatchOptions {
  * rows (batch × width floats) and nothing else. Shuffling permutes the index array only. Each
  * iteration (epoch) draws a new permutation.
  *
+ * With `codes` (categorical indices per row) and `toInputs` (see `modelInputsFn`), each batch's
+ * `xs` are the model's inputs: the codes are gathered with the same indices.
+ *
  * @example
  * const ds = batchDataset(x, y, split.train, { batchSize: 256 });
  * await model.fitDataset(ds, { epochs: 5 });
+ * const withCategories = batchDataset(x, y, split.train, { codes, toInputs: modelInputsFn(meta.preprocessing) });
  */
-export function batchDataset(x: tf.Tensor2D, y: tf.Tensor, rows: Int32Array, opts: BatchOptions = {}): tf.data.Dataset<{ xs: tf.Tensor2D; ys: tf.Tensor }> {
+export function batchDataset(x: tf.Tensor2D, y: tf.Tensor, rows: Int32Array, opts?: BatchOptions & { toInputs?: undefined }): tf.data.Dataset<{ xs: tf.Tensor2D; ys: tf.Tensor }>;
+export function batchDataset(x: tf.Tensor2D, y: tf.Tensor, rows: Int32Array, opts: BatchOptions): tf.data.Dataset<{ xs: tf.Tensor2D | tf.Tensor[]; ys: tf.Tensor }>;
+export function batchDataset(x: tf.Tensor2D, y: tf.Tensor, rows: Int32Array, opts: BatchOptions = {}): tf.data.Dataset<{ xs: tf.Tensor2D | tf.Tensor[]; ys: tf.Tensor }> {
   const batchSize = opts.batchSize ?? 256;
   const random = seededRandom(opts.seed ?? 1);
   return tf.data.generator(function* () {
@@ -194,9 +204,13 @@ export function batchDataset(x: tf.Tensor2D, y: tf.Tensor, rows: Int32Array, opt
       const batch = tf.tidy(() => {
         const i = tf.tensor1d(idx, 'int32');
         const raw = tf.gather(x, i) as tf.Tensor2D;
+        if (opts.toInputs !== undefined) {
+          const inputs = opts.toInputs(raw, opts.codes && (tf.gather(opts.codes, i) as tf.Tensor2D));
+          return { xs: inputs.length === 1 ? inputs[0]! : inputs, ys: tf.gather(y, i) };
+        }
         return { xs: opts.transform ? opts.transform(raw) : raw, ys: tf.gather(y, i) };
       });
       yield batch;
     }
-  }) as unknown as tf.data.Dataset<{ xs: tf.Tensor2D; ys: tf.Tensor }>;
+  }) as unknown as tf.data.Dataset<{ xs: tf.Tensor2D | tf.Tensor[]; ys: tf.Tensor }>;
 }

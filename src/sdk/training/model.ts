@@ -9,6 +9,7 @@ export type Task = 'binary' | 'multiclass' | 'regression';
 export interface ModelSpec {
   kind: ModelKind;
   task: Task;
+  /** Width of the dense input (see `inputWidth`). */
   inputs: number;
   /** Output units: 1 for binary and regression, the class count for multiclass. */
   outputs: number;
@@ -16,38 +17,59 @@ export interface ModelSpec {
   bias?: number[];
   /** MLP hidden layer sizes (default [32, 16]). */
   hidden?: number[];
+  /** Embedded categorical inputs, each a `[batch, 1]` int32 input after the dense one, in this order. */
+  embeddings?: EmbeddingSpec[];
   seed?: number;
 }
 
+/** One embedded categorical input: `categories` indices (vocabulary + OOV at 0), each a learnt vector. */
+export interface EmbeddingSpec {
+  column: string;
+  categories: number;
+  dimension: number;
+}
+
+/** A layer name from a column name (TF.js names are word characters). */
+const layerName = (prefix: string, column: string, i: number): string => `${prefix}_${i}_${column.replace(/[^A-Za-z0-9_]/g, '_')}`;
+
 /**
  * A logistic (or softmax, or linear) regression, or a small MLP (ReLU hidden layers), compiled
- * with the task's loss and Adam.
+ * with the task's loss and Adam. The dense input holds the preprocessed numbers and one-hot blocks;
+ * each embedded categorical is its own input, whose vector is concatenated to the dense input.
  *
  * @example
  * const model = buildModel({ kind: 'mlp', task: 'binary', inputs: 20, outputs: 1 }, 0.01);
+ * const withCategory = buildModel({ kind: 'logistic', task: 'binary', inputs: 20, outputs: 1, embeddings: [{ column: 'merchant', categories: 51, dimension: 8 }] });
+ * withCategory.predict([dense, merchantIndex]); // dense [batch, 20] float32, merchantIndex [batch, 1] int32
  */
 export function buildModel(spec: ModelSpec, learningRate = 0.01): tf.LayersModel {
   const seed = spec.seed ?? 1;
-  const model = tf.sequential();
   const hidden = spec.kind === 'mlp' ? (spec.hidden ?? [32, 16]) : [];
-  hidden.forEach((units, i) =>
-    model.add(tf.layers.dense({ units, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + i }), ...(i === 0 && { inputShape: [spec.inputs] }) })),
-  );
+  const dense = tf.input({ shape: [spec.inputs], name: 'dense' });
+  const embedded = (spec.embeddings ?? []).map((e, i) => {
+    const input = tf.input({ shape: [1], dtype: 'int32', name: layerName('category', e.column, i) });
+    const vectors = tf.layers
+      .embedding({ inputDim: e.categories, outputDim: e.dimension, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: seed + 200 + i }), name: layerName('embedding', e.column, i) })
+      .apply(input) as tf.SymbolicTensor;
+    return { input, vector: tf.layers.flatten().apply(vectors) as tf.SymbolicTensor };
+  });
+  let h: tf.SymbolicTensor = embedded.length === 0 ? dense : (tf.layers.concatenate().apply([dense, ...embedded.map((e) => e.vector)]) as tf.SymbolicTensor);
+  hidden.forEach((units, i) => {
+    h = tf.layers.dense({ units, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + i }) }).apply(h) as tf.SymbolicTensor;
+  });
   const activation = spec.task === 'binary' ? 'sigmoid' : spec.task === 'multiclass' ? 'softmax' : 'linear';
-  model.add(
-    tf.layers.dense({
-      units: spec.outputs,
-      activation,
-      // Logistic starts from zero weights (exactly the baseline); an MLP's output layer from small ones.
-      kernelInitializer: hidden.length === 0 ? tf.initializers.zeros() : tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seed + 100 }),
-      ...(spec.bias && { biasInitializer: tf.initializers.constant({ value: 0 }) }),
-      ...(hidden.length === 0 && { inputShape: [spec.inputs] }),
-    }),
-  );
+  const outLayer = tf.layers.dense({
+    units: spec.outputs,
+    activation,
+    // Logistic starts from zero weights (exactly the baseline); an MLP's output layer from small ones.
+    kernelInitializer: hidden.length === 0 ? tf.initializers.zeros() : tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: seed + 100 }),
+    ...(spec.bias && { biasInitializer: tf.initializers.constant({ value: 0 }) }),
+  });
+  const output = outLayer.apply(h) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: [dense, ...embedded.map((e) => e.input)], outputs: output });
   if (spec.bias) {
-    const out = model.layers[model.layers.length - 1]!;
-    const [kernel] = out.getWeights();
-    out.setWeights([kernel!, tf.tensor1d(spec.bias)]);
+    const [kernel] = outLayer.getWeights();
+    outLayer.setWeights([kernel!, tf.tensor1d(spec.bias)]);
   }
   const loss = spec.task === 'binary' ? 'binaryCrossentropy' : spec.task === 'multiclass' ? 'categoricalCrossentropy' : 'meanSquaredError';
   model.compile({ optimizer: tf.train.adam(learningRate), loss });
@@ -94,6 +116,7 @@ export async function saveModel(dir: string, model: tf.LayersModel, meta: ModelM
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength } };
     }),
   );
+  // The preprocessing (numeric scaling, missing indicators, categorical vocabularies) is saved here, whole.
   writeFileSync(join(dir, 'model-meta.json'), JSON.stringify(meta, null, 2));
 }
 

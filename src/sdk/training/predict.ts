@@ -2,6 +2,7 @@ import { Schema, Table, makeVector, type Vector } from 'apache-arrow';
 import { SET_METADATA } from '../../store/labels/setMetadata.js';
 import type { SetData } from './bridge.js';
 import type { ModelMeta } from './model.js';
+import { predictionsOf } from './modelOutput.js';
 import { predictRows } from './train.js';
 import type { tf } from './tf.js';
 
@@ -10,7 +11,7 @@ import type { tf } from './tf.js';
  * label) and return the predictions as an Arrow table: the set's key columns and time (the same
  * Arrow vectors, not copied), the label as the set had it (null where not known yet), and
  * `prediction` (binary: P(label = 1); regression: the value) or, multiclass, `p_<class>` per class
- * plus `prediction`, the most likely class.
+ * plus `prediction`, the most likely class. Live scoring writes the same `prediction`.
  *
  * @example
  * const { model, meta } = await loadModel(dir);
@@ -28,18 +29,9 @@ export function scoreSet(model: tf.LayersModel, meta: ModelMeta, set: SetData): 
   }
   columns[set.timeColumn] = set.table.getChild(set.timeColumn)!;
   columns[set.labelName] = set.table.getChild(set.labelName)!;
-  if (meta.task === 'multiclass') {
-    const classes = meta.classes!;
-    const k = classes.length;
-    classes.forEach((c, j) => (columns[`p_${c}`] = makeVector(Float32Array.from({ length: set.rows }, (_, i) => pred[i * k + j]!))));
-    const best = new Float64Array(set.rows);
-    for (let i = 0; i < set.rows; i++) {
-      let b = 0;
-      for (let j = 1; j < k; j++) if (pred[i * k + j]! > pred[i * k + b]!) b = j;
-      best[i] = classes[b]!;
-    }
-    columns.prediction = makeVector(best);
-  } else columns.prediction = makeVector(pred);
+  const p = predictionsOf(meta, pred, set.rows);
+  p.perClass?.forEach((values, j) => (columns[`p_${meta.classes![j]}`] = makeVector(values)));
+  columns.prediction = makeVector(p.prediction);
   const t = new Table(columns);
   const metadata = new Map([
     ['tributary.set', set.table.schema.metadata.get(SET_METADATA.set) ?? ''],

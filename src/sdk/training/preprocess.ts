@@ -1,8 +1,9 @@
+import { categoryCount, type CategoricalEncoding } from './categorical.js';
 import { tf } from './tf.js';
 
 /**
- * What a model does to a raw set row before its first layer, saved with the model (preprocess.json)
- * so that inference repeats it exactly.
+ * What a model does to a raw set row before its first layer, saved with the model (the
+ * `preprocessing` of `model-meta.json`) so that `tributary infer` and live scoring repeat it exactly.
  */
 export interface Preprocessing {
   /** The matrix columns the model reads, in its input order. */
@@ -12,6 +13,11 @@ export interface Preprocessing {
   std: number[];
   /** Features that get a 0/1 "was missing" input appended (those with a NaN in the training split), when indicators are on. */
   missingIndicators: string[];
+  /**
+   * Categorical inputs (string columns of the set beside the matrix), in model input order, each with
+   * its vocabulary from the training split. Absent in models saved before categorical inputs: none.
+   */
+  categorical?: CategoricalEncoding[];
 }
 
 /**
@@ -53,9 +59,14 @@ export function fitPreprocessing(matrix: Float32Array, width: number, columns: r
   };
 }
 
-/** How many inputs the model sees after preprocessing. */
+/**
+ * How wide the model's dense input is: standardised features, missing indicators, then one one-hot
+ * block (vocabulary + OOV) per one-hot categorical. Embedded categoricals are separate inputs.
+ */
 export function inputWidth(p: Preprocessing): number {
-  return p.features.length + p.missingIndicators.length;
+  let w = p.features.length + p.missingIndicators.length;
+  for (const c of p.categorical ?? []) if (c.encoding === 'onehot') w += categoryCount(c);
+  return w;
 }
 
 /**
@@ -86,6 +97,41 @@ export function preprocessFn(p: Preprocessing): PreprocessFn {
 
 /** A preprocessing function over batches; `dispose()` frees its constant tensors. */
 export type PreprocessFn = ((x: tf.Tensor2D) => tf.Tensor2D) & { dispose(): void };
+
+/**
+ * Raw batch → the model's inputs: `x` is `[batch, features]` (raw values, model order, NaN for
+ * null) and `codes` `[batch, categoricals]` int32 vocabulary indices (0 = OOV), in the order of
+ * `p.categorical`. Returns the dense input (preprocessed numbers, then each one-hot block) followed
+ * by one `[batch, 1]` index tensor per embedded categorical: the model's input order.
+ */
+export type ModelInputsFn = ((x: tf.Tensor2D, codes: tf.Tensor2D | undefined) => tf.Tensor[]) & { dispose(): void };
+
+/**
+ * The whole preprocessing, numbers and categories, as one tensor function (see `ModelInputsFn`).
+ *
+ * @example
+ * const toInputs = modelInputsFn(meta.preprocessing);
+ * const p = model.predict(toInputs(x, codes)) as tf.Tensor; // inside tf.tidy
+ * toInputs.dispose();
+ */
+export function modelInputsFn(p: Preprocessing): ModelInputsFn {
+  const numeric = preprocessFn(p);
+  const cats = p.categorical ?? [];
+  const fn = (x: tf.Tensor2D, codes: tf.Tensor2D | undefined): tf.Tensor[] =>
+    tf.tidy(() => {
+      if (cats.length === 0) return [numeric(x)];
+      if (codes === undefined || codes.shape[1] !== cats.length) throw new Error(`the model reads ${cats.length} categorical inputs (${cats.map((c) => c.column).join(', ')}); got ${codes?.shape[1] ?? 0}`);
+      const dense: tf.Tensor2D[] = [numeric(x)];
+      const embedded: tf.Tensor[] = [];
+      cats.forEach((c, j) => {
+        const idx = tf.slice(codes, [0, j], [-1, 1]) as tf.Tensor2D;
+        if (c.encoding === 'onehot') dense.push(tf.oneHot(tf.reshape(idx, [-1]) as tf.Tensor1D, categoryCount(c)).toFloat() as tf.Tensor2D);
+        else embedded.push(idx);
+      });
+      return [dense.length === 1 ? dense[0]! : tf.concat(dense, 1), ...embedded];
+    });
+  return Object.assign(fn, { dispose: () => numeric.dispose() });
+}
 
 /**
  * Column indices of `p.features` in a set's matrix columns, so a model reads a set whose columns

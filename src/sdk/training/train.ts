@@ -1,7 +1,10 @@
+import type { DictColumn } from '../../pipelines/data/column.js';
 import { batchDataset, timeSplit, toTensors, type SetData, type TimeSplit } from './bridge.js';
+import { categoryColumn, categoryCount, CategoryIndexer, encodeCategories, fitCategorical, type CategoricalEncoding, type CategoricalSpec } from './categorical.js';
 import * as M from './metrics.js';
 import { buildModel, type ModelKind, type ModelMeta, type Task } from './model.js';
-import { columnOrder, fitPreprocessing, inputWidth, preprocessFn, type Preprocessing } from './preprocess.js';
+import { outputsOf, scoringFor } from './modelOutput.js';
+import { columnOrder, fitPreprocessing, inputWidth, modelInputsFn, type Preprocessing } from './preprocess.js';
 import { tf } from './tf.js';
 
 export interface TrainOptions {
@@ -15,6 +18,12 @@ export interface TrainOptions {
   missingIndicators?: boolean;
   /** Default: binary for 0/1 labels, multiclass for at most 10 distinct integer labels, else regression. */
   task?: Task;
+  /**
+   * String columns of the set to use as categorical inputs (beside the numeric matrix), each one-hot
+   * encoded or embedded over a vocabulary learnt from the training split (see categorical.ts).
+   * Default: none. A column name alone means every default (`{ column }`).
+   */
+  categorical?: (string | CategoricalSpec)[];
   hidden?: number[];
   seed?: number;
   onEpoch?: (e: EpochLog) => void;
@@ -66,7 +75,8 @@ function inferTask(label: Float64Array, rows: Int32Array): Task {
  * Refuse a feature that is the label under another name (equal on every training row): a label
  * copy planted among the features would otherwise be learnt perfectly.
  */
-function checkLabelLeak(set: SetData, rows: Int32Array): void {
+function checkLabelLeak(set: SetData, rows: Int32Array, categorical: readonly { column: string; codes: Int32Array; width: number; at: number; categories: number }[]): void {
+  for (const c of categorical) checkCategoricalLeak(set, rows, c);
   for (let j = 0; j < set.width; j++) {
     let same = true;
     for (const r of rows) {
@@ -77,6 +87,25 @@ function checkLabelLeak(set: SetData, rows: Int32Array): void {
     }
     if (same) throw new Error(`feature "${set.columns[j]}" equals the label "${set.labelName}" on every training row: a label is never an input`);
   }
+}
+
+/**
+ * Refuse a categorical input that is the label in words: every index it takes on the training rows
+ * (OOV included) has a single label value, and it takes more than one. A high-cardinality id does
+ * not trip this, since its rare values share the OOV slot, whose labels are mixed.
+ */
+function checkCategoricalLeak(set: SetData, rows: Int32Array, c: { column: string; codes: Int32Array; width: number; at: number; categories: number }): void {
+  // The one label value seen per index so far (NaN: none yet).
+  const labelOf = new Float64Array(c.categories).fill(NaN);
+  let used = 0;
+  for (const r of rows) {
+    const idx = c.codes[r * c.width + c.at]!;
+    const y = set.label[r]!;
+    const seen = labelOf[idx]!;
+    if (Number.isNaN(seen)) (labelOf[idx] = y), used++;
+    else if (seen !== y) return;
+  }
+  if (used > 1) throw new Error(`categorical input "${c.column}" determines the label "${set.labelName}" on every training row: a label is never an input`);
 }
 
 /** Targets per task: binary [n,1], multiclass one-hot [n,k], regression standardised [n,1]. NaN labels become 0 (never read: rows with null labels are not in either split). */
@@ -99,6 +128,16 @@ function targets(set: SetData, task: Task, classes: number[], labelMean: number,
 }
 
 /**
+ * The categorical inputs of a set's rows as vocabulary indices, row-major `[rows, encodings]`, in
+ * the model's order (empty when the model has none).
+ * @throws Error when the set lacks a categorical column the model reads
+ */
+export function setCategoryCodes(set: SetData, encodings: readonly CategoricalEncoding[], indexers = encodings.map((e) => new CategoryIndexer(e))): Int32Array {
+  const columns: DictColumn[] = encodings.map((e) => categoryColumn(set.table, e.column));
+  return encodeCategories(indexers, columns, set.rows);
+}
+
+/**
  * Score rows of a set with a trained model: raw rows → preprocessing → model, in batches. Returns
  * row-major predictions: a probability per row (binary), per row and class (multiclass), or the
  * value in label units (regression).
@@ -106,26 +145,33 @@ function targets(set: SetData, task: Task, classes: number[], labelMean: number,
 export function predictRows(model: tf.LayersModel, meta: ModelMeta, set: SetData, rows?: Int32Array, batchSize = 4096): Float32Array {
   const order = columnOrder(meta.preprocessing, set.columns);
   const identity = order.length === set.width && order.every((j, i) => j === i);
-  const prep = preprocessFn(meta.preprocessing);
+  const scoring = scoringFor(model, meta);
+  const cats = meta.preprocessing.categorical ?? [];
   const all = rows ?? Int32Array.from({ length: set.rows }, (_, i) => i);
-  const k = meta.task === 'multiclass' ? meta.classes!.length : 1;
+  const k = scoring.width;
   const out = new Float32Array(all.length * k);
   const x = tf.tensor2d(set.matrix, [set.rows, set.width]);
+  const codes = cats.length > 0 ? tf.tensor2d(setCategoryCodes(set, cats, scoring.indexers), [set.rows, cats.length], 'int32') : undefined;
   const cols = identity ? undefined : tf.tensor1d(order, 'int32');
-  for (let at = 0; at < all.length; at += batchSize) {
-    const idx = all.subarray(at, Math.min(all.length, at + batchSize));
-    const p = tf.tidy(() => {
-      let raw = tf.gather(x, tf.tensor1d(idx, 'int32')) as tf.Tensor2D;
-      if (cols) raw = tf.gather(raw, cols, 1) as tf.Tensor2D;
-      return model.predict(prep(raw)) as tf.Tensor;
-    });
-    out.set(p.dataSync() as Float32Array, at * k);
-    p.dispose();
+  try {
+    for (let at = 0; at < all.length; at += batchSize) {
+      const idx = all.subarray(at, Math.min(all.length, at + batchSize));
+      const [raw, rawCodes] = tf.tidy(() => {
+        const i = tf.tensor1d(idx, 'int32');
+        let r = tf.gather(x, i) as tf.Tensor2D;
+        if (cols) r = tf.gather(r, cols, 1) as tf.Tensor2D;
+        return [r, codes && (tf.gather(codes, i) as tf.Tensor2D)] as const;
+      });
+      out.set(outputsOf(scoring, raw, rawCodes), at * k);
+      raw.dispose();
+      rawCodes?.dispose();
+    }
+  } finally {
+    x.dispose();
+    codes?.dispose();
+    cols?.dispose();
+    scoring.dispose();
   }
-  x.dispose();
-  cols?.dispose();
-  prep.dispose();
-  if (meta.task === 'regression') for (let i = 0; i < out.length; i++) out[i] = out[i]! * meta.labelStd! + meta.labelMean!;
   return out;
 }
 
@@ -136,21 +182,46 @@ function evaluate(task: Task, y: number[], pred: ArrayLike<number>, k: number): 
 }
 
 /**
+ * The vocabulary and encoding of each categorical input, from the training rows only.
+ * @throws Error when a categorical is the label, the time, a matrix feature or named twice
+ */
+function fitCategoricals(set: SetData, trainRows: Int32Array, specs: readonly (string | CategoricalSpec)[]): CategoricalEncoding[] {
+  const seen = new Set<string>();
+  return specs.map((s) => {
+    const spec = typeof s === 'string' ? { column: s } : s;
+    const c = spec.column;
+    if (c === set.labelName) throw new Error(`categorical input "${c}" is the label: a label is never an input`);
+    if (c === set.timeColumn) throw new Error(`categorical input "${c}" is the set's time column`);
+    if (set.columns.includes(c)) throw new Error(`categorical input "${c}" is a numeric feature of the matrix already`);
+    if (seen.has(c)) throw new Error(`categorical input "${c}" is named twice`);
+    seen.add(c);
+    return fitCategorical(categoryColumn(set.table, c), trainRows, spec);
+  });
+}
+
+/**
  * Train a model on a feature-label set: a time split (latest rows held out, with an embargo of the
  * label's horizon), standardisation fitted on the training rows, shuffled batches through the
  * zero-copy bridge, and held-out metrics against a naive baseline.
  *
+ * String columns of the set named in `categorical` become inputs too: each gets a vocabulary from the
+ * training rows (top `maxCategories` by count) plus an out-of-vocabulary slot, one-hot encoded or
+ * embedded (see categorical.ts); the vocabulary is saved in `meta.preprocessing.categorical`.
+ *
  * @example
  * const result = await trainSet(readSet(table), { model: 'mlp', epochs: 10 });
  * result.metrics; // { auc: 0.81, accuracy: 0.97, logLoss: 0.09 }; result.baseline.logLoss: 0.14
- * @throws Error when a feature is the label (by name, or equal to it on every training row)
+ * const withBucket = await trainSet(readSet(table), { categorical: ['merchant_bucket', { column: 'country', encoding: 'embedding' }] });
+ * @throws Error when a feature or categorical is the label (by name, equal to it on every training row, or determining it)
  */
 export async function trainSet(set: SetData, opts: TrainOptions = {}): Promise<TrainResult> {
   const started = performance.now();
   const kind = opts.model ?? 'logistic';
   const split: TimeSplit = timeSplit(set.time, set.label, opts.validationFraction ?? 0.2, set.labelSpanMs ?? 0);
   if (split.validation.length === 0) throw new Error('the time split left no validation rows');
-  checkLabelLeak(set, split.train);
+  const categorical = fitCategoricals(set, split.train, opts.categorical ?? []);
+  const catCodes = categorical.length > 0 ? setCategoryCodes(set, categorical) : undefined;
+  checkLabelLeak(set, split.train, categorical.map((c, at) => ({ column: c.column, codes: catCodes!, width: categorical.length, at, categories: categoryCount(c) })));
   const task = opts.task ?? inferTask(set.label, split.train);
 
   // Baseline statistics, from the training split only.
@@ -164,15 +235,25 @@ export async function trainSet(set: SetData, opts: TrainOptions = {}): Promise<T
   const bias = task === 'binary' ? [Math.log(rate / (1 - rate))] : task === 'multiclass' ? freq.map(Math.log) : [0];
 
   const preprocessing: Preprocessing = fitPreprocessing(set.matrix, set.width, set.columns, split.train, { missingIndicators: opts.missingIndicators ?? true });
-  const prep = preprocessFn(preprocessing);
-  const model = buildModel({ kind, task, inputs: inputWidth(preprocessing), outputs: k, bias, ...(opts.hidden && { hidden: opts.hidden }), seed: opts.seed ?? 1 }, opts.learningRate ?? 0.01);
+  if (categorical.length > 0) preprocessing.categorical = categorical;
+  const toInputs = modelInputsFn(preprocessing);
+  const embeddings = categorical.filter((c) => c.encoding === 'embedding').map((c) => ({ column: c.column, categories: categoryCount(c), dimension: c.dimension! }));
+  const model = buildModel(
+    { kind, task, inputs: inputWidth(preprocessing), outputs: k, bias, ...(opts.hidden && { hidden: opts.hidden }), ...(embeddings.length > 0 && { embeddings }), seed: opts.seed ?? 1 },
+    opts.learningRate ?? 0.01,
+  );
 
   const { x, y: _y } = toTensors(set);
   _y.dispose();
   const y = targets(set, task, classes, labelMean, labelStd);
-  const valX = tf.tidy(() => prep(tf.gather(x, tf.tensor1d(split.validation, 'int32')) as tf.Tensor2D));
+  const codes = catCodes && tf.tensor2d(catCodes, [set.rows, categorical.length], 'int32');
+  const single = (t: tf.Tensor[]): tf.Tensor | tf.Tensor[] => (t.length === 1 ? t[0]! : t);
+  const valX = tf.tidy(() => {
+    const i = tf.tensor1d(split.validation, 'int32');
+    return toInputs(tf.gather(x, i) as tf.Tensor2D, codes && (tf.gather(codes, i) as tf.Tensor2D));
+  });
   const valY = tf.gather(y, tf.tensor1d(split.validation, 'int32'));
-  const ds = batchDataset(x, y, split.train, { batchSize: opts.batchSize ?? 256, seed: opts.seed ?? 1, transform: prep });
+  const ds = batchDataset(x, y, split.train, { batchSize: opts.batchSize ?? 256, seed: opts.seed ?? 1, ...(codes && { codes }), toInputs });
   const history: EpochLog[] = [];
   const epochs = opts.epochs ?? 10;
   const fitStarted = performance.now();
@@ -181,7 +262,7 @@ export async function trainSet(set: SetData, opts: TrainOptions = {}): Promise<T
     verbose: 0,
     callbacks: {
       onEpochEnd: async (epoch, logs) => {
-        const v = model.evaluate(valX, valY, { batchSize: 4096 }) as tf.Scalar;
+        const v = model.evaluate(single(valX), valY, { batchSize: 4096 }) as tf.Scalar;
         const e = { epoch: epoch + 1, loss: Number(logs?.loss ?? NaN), valLoss: (await v.data())[0]! };
         v.dispose();
         history.push(e);
@@ -192,9 +273,10 @@ export async function trainSet(set: SetData, opts: TrainOptions = {}): Promise<T
   const fitMs = performance.now() - fitStarted;
   x.dispose();
   y.dispose();
-  valX.dispose();
+  codes?.dispose();
+  for (const t of valX) t.dispose();
   valY.dispose();
-  prep.dispose();
+  toInputs.dispose();
 
   const meta: ModelMeta = {
     format: 'tributary-model/1',

@@ -32,6 +32,8 @@ export function asOfJoin(
   tolerance = Infinity,
   /** Up to this key space × columns, keep values per key (else rows); a parameter for tests. */
   eagerCells = EAGER_CELLS,
+  /** Arrays of `spineCodes.length` to write the values into (the parallel assembler's shared outputs); default new ones. */
+  into?: readonly Float64Array[],
 ): NumberColumn[] {
   const n = spineCodes.length;
   for (let i = 1; i < n; i++) if (spineTime[i]! < spineTime[i - 1]!) throw new Error('asOfJoin needs a spine in time order');
@@ -48,7 +50,7 @@ export function asOfJoin(
   const w = columns.length;
   // at[i]: the table row matched to spine row i (-1: none); the values are found beside it.
   const at = new Int32Array(n);
-  const outs = columns.map(() => new Float64Array(n));
+  const outs = columns.map((_, c) => into?.[c] ?? new Float64Array(n));
   if (w === 1 && size <= eagerCells) sweepOne(spineCodes, spineTime, table.codes, table.time, table.values[0]!, size, tolerance, at, outs[0]!);
   else sweepMany(spineCodes, spineTime, table.codes, table.time, table.values, size, tolerance, at, outs, size * w <= eagerCells);
   return outs.map((values, c) => nullsOf(values, at, table.validity[c]));

@@ -1,12 +1,18 @@
 import type { Table } from 'apache-arrow';
 import type { CompiledFeatureSet } from '../../pipelines/compile/compileFeatureSet.js';
+import type { LabelConfig } from '../../sdk/config/types.js';
 import { concatBatches, sliceBatch, takeBatch, type Batch } from '../../pipelines/data/batch.js';
 import type { Column, NumberColumn } from '../../pipelines/data/column.js';
 import { ExpressionError, parseExpression } from '../../pipelines/expressions/index.js';
 import { ConfigError } from '../../sdk/config/configError.js';
+import { sharedTaskPool, type TaskPool } from '../../actors/pool/taskPool.js';
 import { asOfJoin } from './asOfSweep.js';
-import { computeLabel } from './computeLabel.js';
-import { spineKeys, type SpineKeys } from './keyCodes.js';
+import { computeLabel, finishLabel, groupedAhead, prepareLabel, type LabelColumn, type PreparedLabel } from './computeLabel.js';
+import { spineKeys, type KeyMatcher, type SpineKeys } from './keyCodes.js';
+import { sweepEvents } from './labelEvents.js';
+import { SWEEP_OPS } from './labelSweep.js';
+import type { AheadResult } from './lookahead.js';
+import { ASSEMBLE_TASK_MODULE, assembleOnPool, rangesFor, type LabelSweepInput, type ParallelOptions } from './parallelAssemble.js';
 import { buildFeatureMatrix } from './featureMatrix.js';
 import { labelWindows } from './labelWindow.js';
 import { planSet, type ColumnPlan, type SetPlan } from './planSet.js';
@@ -25,6 +31,17 @@ export interface AssembleOptions {
   inference?: boolean;
   /** End of the label source's data, epoch ms (default: its last event's time). */
   dataEnd?: number;
+  /**
+   * Assemble on this many threads: the kept spine rows are cut into time ranges, each assembled on
+   * the process-wide task pool of that size (`sharedTaskPool`), with the same results as one thread
+   * (same rows, order and values). 1 or absent: this thread. Small sets stay on this thread
+   * whatever this says (`parallel.minRows`).
+   */
+  threads?: number;
+  /** The task pool to assemble on (instead of the shared one `threads` names). */
+  pool?: TaskPool;
+  /** When the pool is worth it: thresholds, for tests and benchmarks. */
+  parallel?: ParallelOptions;
 }
 
 /** How many spine rows went where. `spine = filtered + droppedPastEnd + kept`. */
@@ -81,6 +98,10 @@ export class MissingTableError extends Error {
  * on its own key columns, found in the spine by name (one join per table and key, shared by the
  * columns it serves); evaluate derived features that mix sources on the joined values; compute the
  * label; lay out the matrix.
+ *
+ * With `threads: n` (or a `pool`), the joins and the label's sweep run on a task pool, the kept rows
+ * cut into time ranges (`parallelAssemble.ts`); the set is the same, value for value. Its feature
+ * and label columns are then backed by SharedArrayBuffers.
  *
  * @example
  * const compiled = compileFeatureSet(loadConfig('configs/payments.yaml'), await registryFor(config));
@@ -149,10 +170,24 @@ export async function assembleSet(compiled: CompiledFeatureSet, setName: string,
     if (k === undefined) matchers.set(id, (k = spineKeys(key, rows)));
     return k;
   };
-  const values = await featureValues(plan, rows, spineName, readTable, keysFor);
+  const joins = await prepareJoins(plan, rows, readTable, keysFor, spineName);
+  const tolerance = set.tolerance ?? Infinity;
 
-  // 4. The label, and the matrix.
-  const labelColumn = computeLabel(label, rows, labelEvents, sel.unknown, spineName, keysFor);
+  // 4. The joins and the label: on the task pool by time range when asked for and worth it, else here.
+  const pool = opts.pool ?? (opts.threads !== undefined && opts.threads > 1 ? sharedTaskPool(opts.threads, [ASSEMBLE_TASK_MODULE]) : undefined);
+  const onPool = pool === undefined ? undefined : await joinsAndLabelOnPool(pool, opts.parallel, label, rows, labelEvents, joins, tolerance, spineName, keysFor);
+  let values: Map<string, NumberColumn>;
+  let labelColumn: LabelColumn;
+  if (onPool === undefined) {
+    const joined = joins.map((j) => asOfJoin(j.keys.spineCodes, rows.time, j.tableCodes, j.table.time, j.columns, j.size, tolerance));
+    values = featureValues(plan, rows, spineName, joins, joined);
+    labelColumn = computeLabel(label, rows, labelEvents, sel.unknown, spineName, keysFor);
+  } else {
+    values = featureValues(plan, rows, spineName, joins, onPool.joined);
+    labelColumn = finishLabel(label, rows, onPool.ahead, sel.unknown, spineName);
+  }
+
+  // 5. The matrix.
   const labelValues: NumberColumn = labelColumn.validity === undefined
     ? { type: 'float64', values: labelColumn.values }
     : { type: 'float64', values: labelColumn.values, validity: labelColumn.validity };
@@ -176,26 +211,37 @@ export async function assembleSet(compiled: CompiledFeatureSet, setName: string,
   return { name: set.name, table, plan, featureColumns: plan.outputs, matrix, counts, labelBalance, ...(timeRange && { timeRange }), ...(labelSourceRange && { labelSourceRange }), dataEnd };
 }
 
+/** One as-of join of a set: a table's columns (those the plan joins from it on one key), the table's key codes in the spine's key space. */
+interface JoinJob {
+  plans: Extract<ColumnPlan, { kind: 'asof' }>[];
+  table: Batch;
+  keys: KeyMatcher;
+  tableCodes: Int32Array;
+  columns: Column[];
+  /** The key space's size once the table's codes are in it. */
+  size: number;
+}
+
 /**
- * Every column of the plan for the kept spine rows: the spine's own from the row, the rest joined
- * as of the row's time (one join per table and key, serving all the columns it carries), then the
- * derived features that mix sources, evaluated on those.
+ * The as-of joins of the plan, ready to run: one per table and key, serving all the columns it
+ * carries; each table read, its columns checked, its keys coded in the spine's key space.
+ * @throws ConfigError when a join's key is not a spine column; Error when a column is missing or a string
  */
-async function featureValues(
+async function prepareJoins(
   plan: SetPlan,
   rows: Batch,
-  spineName: string,
   readTable: (name: string, timeColumn: string) => Promise<Batch>,
   keysFor: (key: readonly string[]) => SpineKeys,
-): Promise<Map<string, NumberColumn>> {
-  const values = new Map<string, NumberColumn>();
-  const joins = new Map<string, Extract<ColumnPlan, { kind: 'asof' }>[]>();
+  spineName: string,
+): Promise<JoinJob[]> {
+  const groups = new Map<string, Extract<ColumnPlan, { kind: 'asof' }>[]>();
   for (const c of plan.columns) {
     if (c.kind !== 'asof') continue;
     const id = `${c.table}\u0000${c.key.join('\u0000')}`;
-    joins.set(id, [...(joins.get(id) ?? []), c]);
+    groups.set(id, [...(groups.get(id) ?? []), c]);
   }
-  for (const group of joins.values()) {
+  const jobs: JoinJob[] = [];
+  for (const group of groups.values()) {
     const first = group[0]!;
     for (const k of first.key) {
       if (!(k in rows.columns)) {
@@ -207,16 +253,26 @@ async function featureValues(
     }
     const table = await readTable(first.table, first.timeColumn);
     const { keys } = keysFor(first.key);
-    const cols = group.map((c) => {
+    const columns = group.map((c) => {
       const col = table.columns[c.name];
       if (col === undefined) throw new Error(`feature table "${first.table}" has no column "${c.name}": it was written by another version of the config; run \`tributary replay\` again`);
       if (col.type === 'dictionary') throw new Error(`feature "${c.name}" is a string column; features are numbers`);
       return col;
     });
     const tableCodes = keys.codes(table, `table "${first.table}"`);
-    const joined = asOfJoin(keys.spineCodes, rows.time, tableCodes, table.time, cols, keys.size, plan.set.tolerance ?? Infinity);
-    group.forEach((c, j) => values.set(c.name, joined[j]!));
+    jobs.push({ plans: group, table, keys, tableCodes, columns, size: keys.size });
   }
+  return jobs;
+}
+
+/**
+ * Every column of the plan for the kept spine rows: the joined ones (`joined[j]`: the columns of
+ * join `j`), the spine's own from the row, then the derived features that mix sources, evaluated on
+ * those.
+ */
+function featureValues(plan: SetPlan, rows: Batch, spineName: string, joins: readonly JoinJob[], joined: readonly NumberColumn[][]): Map<string, NumberColumn> {
+  const values = new Map<string, NumberColumn>();
+  joins.forEach((job, j) => job.plans.forEach((c, k) => values.set(c.name, joined[j]![k]!)));
   for (const c of plan.columns) {
     if (c.kind === 'spine') {
       const col = rows.columns[c.name];
@@ -229,6 +285,55 @@ async function featureValues(
     }
   }
   return values;
+}
+
+/**
+ * The joins and the label's look-ahead on the task pool, the spine cut into time ranges
+ * (`parallelAssemble.ts`); undefined when the set is too small for the pool to pay, or when the
+ * label's checks fail (the one-thread path then reports the error, in its own order). Ops the sweep
+ * does not compute (min, max, variance, std, count_distinct) run on this thread meanwhile, over the
+ * events grouped per key, as they do on one thread.
+ */
+async function joinsAndLabelOnPool(
+  pool: TaskPool,
+  popts: ParallelOptions | undefined,
+  label: LabelConfig,
+  rows: Batch,
+  labelEvents: Batch,
+  joins: readonly JoinJob[],
+  tolerance: number,
+  spineName: string,
+  keysFor: (key: readonly string[]) => SpineKeys,
+): Promise<{ joined: NumberColumn[][]; ahead: AheadResult } | undefined> {
+  const sweeps = SWEEP_OPS.has(label.op);
+  let work = rows.length * (joins.length + (sweeps ? 1 : 0)) + (sweeps ? labelEvents.length : 0);
+  for (const j of joins) work += j.table.length;
+  const ranges = rangesFor(rows.length, work, pool.threads, popts);
+  if (ranges < 2) return undefined;
+  let prepared: PreparedLabel;
+  let sweep: LabelSweepInput | undefined;
+  try {
+    prepared = prepareLabel(label, rows, labelEvents, spineName, keysFor);
+    if (sweeps) {
+      const events = sweepEvents(label.op, label.column, labelEvents, prepared.keys, prepared.where, prepared.what);
+      sweep = { label, spineCodes: prepared.keys.spineCodes, events, size: prepared.keys.size };
+    }
+  } catch {
+    return undefined;
+  }
+  const pending = assembleOnPool(
+    pool,
+    rows.time,
+    joins.map((j) => ({ spineCodes: j.keys.spineCodes, tableCodes: j.tableCodes, tableTime: j.table.time, columns: j.columns, size: j.size, tolerance })),
+    sweep,
+    ranges,
+  );
+  pending.catch(() => undefined); // awaited below; a throw on this thread meanwhile must not leave it unhandled
+  let ahead = sweep === undefined ? groupedAhead(label, rows, labelEvents, prepared, keysFor) : undefined;
+  const done = await pending;
+  popts?.report?.(done.report);
+  ahead ??= done.label ?? groupedAhead(label, rows, labelEvents, prepared, keysFor);
+  return { joined: done.joins, ahead };
 }
 
 /**

@@ -9,7 +9,9 @@ import { writeArrowTable } from '../output/writeTable.js';
 import { ArrowFileTables } from './arrowFileTables.js';
 import { assembleSet, MissingTableError, type FeatureLabelSet, type LabelBalance, type SetCounts } from './assemble.js';
 import { LogEventSource } from './logEvents.js';
+import { ASSEMBLE_TASK_MODULE, type ParallelOptions } from './parallelAssemble.js';
 import { planSet } from './planSet.js';
+import { sharedTaskPool } from '../../actors/pool/taskPool.js';
 
 export interface BuildSetsOptions {
   /** Sets to build, by name (default: every set of the config). */
@@ -27,6 +29,13 @@ export interface BuildSetsOptions {
   onProgress?: ReplayOptions['onProgress'];
   /** Called before a replay starts, with the reason. */
   onReplay?: (reason: string) => void;
+  /**
+   * Assemble each set on this many threads (the spine cut into time ranges on a task pool; same
+   * files as one thread). Sets under `parallel.minRows` spine rows stay on one thread. Default 1.
+   */
+  threads?: number;
+  /** When the pool is worth it: thresholds, for tests and benchmarks. */
+  parallel?: ParallelOptions;
 }
 
 export interface BuiltSet {
@@ -68,6 +77,10 @@ export async function buildSets(config: FeatureSetConfig, opts: BuildSetsOptions
   if (names.length === 0) throw new Error(`${config.file}: the config defines no sets (add a sets: section)`);
   const plans = names.map((n) => planSet(compiled, n));
   const tables = new ArrowFileTables(join(config.dataDir, 'features'));
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive whole number, got ${threads}`);
+  // Start the pool's threads now: they load while the log is opened (and replayed).
+  if (threads > 1) sharedTaskPool(threads, [ASSEMBLE_TASK_MODULE]).warm();
 
   // The event log first: importing a changed source file makes every table stale.
   const deadLetters = new DeadLetterSink(join(config.dataDir, 'deadletter'));
@@ -103,7 +116,11 @@ export async function buildSets(config: FeatureSetConfig, opts: BuildSetsOptions
   const sets: BuiltSet[] = [];
   for (const plan of plans) {
     const started = Date.now();
-    const set: FeatureLabelSet = await assembleSet(compiled, plan.set.name, { tables, events }, { ...(opts.inference !== undefined && { inference: opts.inference }) });
+    const set: FeatureLabelSet = await assembleSet(compiled, plan.set.name, { tables, events }, {
+      ...(opts.inference !== undefined && { inference: opts.inference }),
+      threads,
+      ...(opts.parallel && { parallel: opts.parallel }),
+    });
     const format = opts.format ?? plan.set.format;
     const file = join(out, `${set.name}.${format === 'parquet' ? 'parquet' : 'arrow'}`);
     if (format === 'parquet') await writeParquetFile(file, set.table);

@@ -3,7 +3,7 @@ import type { Column } from '../../pipelines/data/column.js';
 import { ExpressionError, parseExpression } from '../../pipelines/expressions/index.js';
 import { ConfigError } from '../../sdk/config/configError.js';
 import type { LabelConfig } from '../../sdk/config/types.js';
-import { spineKeys, type SpineKeys } from './keyCodes.js';
+import { spineKeys, type KeyMatcher, type SpineKeys } from './keyCodes.js';
 import { groupLabelEvents, sweepEvents } from './labelEvents.js';
 import { SWEEP_OPS, sweepAhead } from './labelSweep.js';
 import { labelWindows } from './labelWindow.js';
@@ -39,6 +39,29 @@ export function computeLabel(
   spineName = 'the spine',
   keysFor: (columns: readonly string[]) => SpineKeys = (columns) => spineKeys(columns, spine),
 ): LabelColumn {
+  const prepared = prepareLabel(label, spine, events, spineName, keysFor);
+  return finishLabel(label, spine, labelAhead(label, spine, events, prepared, keysFor), unknown, spineName);
+}
+
+/** What `computeLabel` checks and computes before the look-ahead: the label's `where` over its events, and its key space. */
+export interface PreparedLabel {
+  where: Uint8Array | undefined;
+  keys: KeyMatcher;
+  /** How errors name the label source. */
+  what: string;
+}
+
+/**
+ * The label's checks (its key columns are spine columns, `where` type-checks) and its `where` mask.
+ * @throws ConfigError, located at the label
+ */
+export function prepareLabel(
+  label: LabelConfig,
+  spine: Batch,
+  events: Batch,
+  spineName: string,
+  keysFor: (columns: readonly string[]) => SpineKeys,
+): PreparedLabel {
   const fail = (path: string, message: string): never => {
     throw new ConfigError([{ ...label.at, path: `${label.at.path}${path}`, message }]);
   };
@@ -56,22 +79,55 @@ export function computeLabel(
       fail('.where', err.message);
     }
   }
-  const { keys } = keysFor(label.key);
-  const what = `label source "${label.source}"`;
-  // count, sum, mean, first, last: one sweep over rows and events in time order. The rest, or rows
-  // out of time order: the events grouped per key, each key's rows merged with them.
+  return { where, keys: keysFor(label.key).keys, what: `label source "${label.source}"` };
+}
+
+/**
+ * The op over each row's window, on one thread: count, sum, mean, first, last by one sweep over rows
+ * and events in time order; the rest, or rows out of time order, over the events grouped per key,
+ * each key's rows merged with them. (The parallel assembler runs the sweep by time range instead.)
+ */
+export function labelAhead(
+  label: LabelConfig,
+  spine: Batch,
+  events: Batch,
+  prepared: PreparedLabel,
+  keysFor: (columns: readonly string[]) => SpineKeys,
+): AheadResult {
+  const { keys, where, what } = prepared;
   let ahead: AheadResult | undefined;
   if (SWEEP_OPS.has(label.op)) {
     const w = labelWindows(label, spine.time);
     ahead = sweepAhead(label.op, sweepEvents(label.op, label.column, events, keys, where, what), keys.spineCodes, w.from, w.to, keys.size);
   }
-  if (ahead === undefined) {
-    const grouped = groupLabelEvents(label.op, label.column, events, keys, where, what);
-    const groups = keysFor(label.key).groups();
-    // Windows by position in the key groups, from the grouped times: read in order, not by row.
-    const windows = labelWindows(label, groups.times);
-    ahead = aggregateAheadGrouped(label.op, grouped, groups, windows.from, windows.to, spine.length);
-  }
+  return ahead ?? groupedAhead(label, spine, events, prepared, keysFor);
+}
+
+/** The op over each row's window, from the events grouped per key: every op, rows in any order. */
+export function groupedAhead(
+  label: LabelConfig,
+  spine: Batch,
+  events: Batch,
+  prepared: PreparedLabel,
+  keysFor: (columns: readonly string[]) => SpineKeys,
+): AheadResult {
+  const { keys, where, what } = prepared;
+  const grouped = groupLabelEvents(label.op, label.column, events, keys, where, what);
+  const groups = keysFor(label.key).groups();
+  // Windows by position in the key groups, from the grouped times: read in order, not by row.
+  const windows = labelWindows(label, groups.times);
+  return aggregateAheadGrouped(label.op, grouped, groups, windows.from, windows.to, spine.length);
+}
+
+/**
+ * From the look-ahead to the label: `event_within`, `default`, `expr`, and null for the `unknown`
+ * rows. `ahead`'s arrays are updated in place.
+ * @throws ConfigError, located at the label, when `expr` does not type-check or gives a string
+ */
+export function finishLabel(label: LabelConfig, spine: Batch, ahead: AheadResult, unknown: Uint8Array | undefined, spineName: string): LabelColumn {
+  const fail = (path: string, message: string): never => {
+    throw new ConfigError([{ ...label.at, path: `${label.at.path}${path}`, message }]);
+  };
   const n = spine.length;
   let { values, validity } = ahead;
   if (label.kind === 'event_within') {

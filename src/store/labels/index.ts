@@ -16,6 +16,7 @@
  * | `planSet.ts` | which table, key and join each feature of a set takes |
  * | `featureMatrix.ts`, `setTable.ts`, `setMetadata.ts` | the matrix, the Arrow table, its metadata |
  * | `assemble.ts` | one set, end to end, in memory |
+ * | `parallelAssemble.ts`, `assembleTask.ts` | the same set by time ranges on the task pool (`threads`): main side, pool side |
  * | `buildSets.ts` | a config's sets, replaying first if needed, written as Arrow IPC or Parquet |
  */
 export type { FeatureTable, FeatureTableSource, LabelEventSource } from './sources.js';
@@ -45,3 +46,4 @@ export {
   type SetInputs,
 } from './assemble.js';
 export { buildSets, type BuildSetsOptions, type BuildSetsResult, type BuiltSet } from './buildSets.js';
+export { ASSEMBLE_TASK_MODULE, PARALLEL_MIN_ROWS, ROWS_PER_MS, type ParallelOptions, type ParallelReport } from './parallelAssemble.js';

@@ -31,7 +31,16 @@ export interface SweepEvents {
  * @example
  * const r = sweepAhead('last', { codes, time, values }, keys.spineCodes, w.from, w.to, keys.size);
  */
-export function sweepAhead(op: OpName, events: SweepEvents, codes: Int32Array, from: Float64Array, to: Float64Array, size: number): AheadResult | undefined {
+export function sweepAhead(
+  op: OpName,
+  events: SweepEvents,
+  codes: Int32Array,
+  from: Float64Array,
+  to: Float64Array,
+  size: number,
+  /** Zero-filled arrays of `codes.length` to write into (the parallel assembler's shared outputs); default new ones. */
+  into?: { values: Float64Array; counts: Int32Array },
+): AheadResult | undefined {
   if (!SWEEP_OPS.has(op) || !nonDecreasing(from) || !nonDecreasing(to)) return undefined;
   const ev = inTimeOrder(events);
   const n = codes.length;
@@ -63,8 +72,8 @@ export function sweepAhead(op: OpName, events: SweepEvents, codes: Int32Array, f
     lastA = new Int32Array(size).fill(-1);
   }
 
-  const values = new Float64Array(n);
-  const counts = new Int32Array(n);
+  const values = into?.values ?? new Float64Array(n);
+  const counts = into?.counts ?? new Int32Array(n);
   let a = 0;
   let b = 0;
   for (let i = 0; i < n; i++) {

@@ -50,7 +50,7 @@ describe('a node SIGKILLed during a replay costs no data and duplicates none', (
           compiled: payments.compiled,
           runtime: createRuntime(),
           nodes: c.nodes,
-          waitForNodesMs: c.restart ? 60_000 : 500,
+          restoreWaitMs: c.restart ? 60_000 : 500,
           open: reopenArrays(payments.sources),
           onOutput: (t, b) => (run.out[t] ??= []).push(b),
           onInput: (_s, b) => {

@@ -21,6 +21,7 @@ interface TrainJson {
   task: string;
   dir: string;
   features: string[];
+  categorical: { column: string; encoding: string; vocabulary: number }[];
   metrics: Metrics;
   baseline: Metrics;
   beatsBaseline: boolean;
@@ -37,9 +38,11 @@ async function train(file: string, flags: Parameters<typeof trainCommand>[1]): P
 describe('each domain trains a model that beats its naive baseline on held-out data', () => {
   it('payments: fraud within 7 days (binary: AUC, accuracy, log-loss), then scores the inference set', async () => {
     const file = await domainConfig(tmp.dir, 'payments', 0.25);
-    const r = await train(file, { model: 'logistic', epochs: 5 });
+    const r = await train(file, { model: 'logistic', epochs: 5, categorical: 'merchant_bucket' });
     expect(r.task).toBe('binary');
     expect(r.features).not.toContain('fraud_7d');
+    // The set carries merchant_bucket beside the matrix (a key column); one-hot over the training buckets.
+    expect(r.categorical).toEqual([{ column: 'merchant_bucket', encoding: 'onehot', vocabulary: 9 }]);
     expect(r.split.validation).toBeGreaterThan(1000);
     expect(r.beatsBaseline).toBe(true);
     expect(r.metrics.logLoss!).toBeLessThan(r.baseline.logLoss!);
@@ -52,7 +55,7 @@ describe('each domain trains a model that beats its naive baseline on held-out d
     expect(await inferCommand(file, { model: r.dir }, (l) => out.push(l))).toBe(0);
     const file2 = join(tmp.dir, 'state', 'payments', 'predictions', 'fraud_7d.arrow');
     const p = tableFromIPC(readFileSync(file2));
-    expect(p.schema.fields.map((f) => f.name)).toEqual(['txn_id', 'card_id', 'ts', 'fraud_7d', 'prediction']);
+    expect(p.schema.fields.map((f) => f.name)).toEqual(['txn_id', 'card_id', 'merchant_bucket', 'ts', 'fraud_7d', 'prediction']);
     const label = p.getChild('fraud_7d')!;
     let unlabelled = 0;
     for (let i = 0; i < p.numRows; i++) {

@@ -15,6 +15,19 @@ export interface SyntheticOptions {
   /** Rows whose label is null (an inference set's tail). */
   nullLabelTail?: number;
   seed?: number;
+  /**
+   * Add a string column `cat` (carried like a key column, as sets carry string columns) with this
+   * many values `c0`, `c1`, ..., drawn at random; with `categoryEffect`, value ci shifts the label's
+   * score by ±`categoryEffect` (even i up, odd i down).
+   */
+  categories?: number;
+  categoryEffect?: number;
+  /** With `categories`: rows in the last 10% of the time get this value instead (never seen in training). */
+  lateOnlyCategory?: string;
+  /** Add a string column with the label in words ('yes'/'no'): a label copy a categorical input must not be. */
+  labelText?: string;
+  /** Add a string column of unique row ids (a high-cardinality id). */
+  rowIds?: string;
 }
 
 /**
@@ -31,11 +44,19 @@ export function syntheticSet(opts: SyntheticOptions = {}): Table {
   const bValid = new Uint8Array((rows + 7) >> 3).fill(0xff);
   const y = new Float64Array(rows);
   const yValid = new Uint8Array((rows + 7) >> 3).fill(0xff);
+  const catDict = new Dictionary(Array.from({ length: opts.categories ?? 0 }, (_, c) => `c${c}`));
+  const cat = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
     a[i] = 3 * (rnd() - 0.5) + 10;
     b[i] = 100 * rnd();
     if (rnd() < 0.1) (bValid[i >> 3]! &= ~(1 << (i & 7))), (b[i] = NaN);
-    y[i] = a[i]! - 10 + (rnd() - 0.5) > 0 ? 1 : 0;
+    let shift = 0;
+    if (opts.categories !== undefined) {
+      cat[i] = Math.floor(rnd() * opts.categories);
+      shift = (cat[i]! % 2 === 0 ? 1 : -1) * (opts.categoryEffect ?? 0);
+      if (opts.lateOnlyCategory !== undefined && i >= rows * 0.9 && rnd() < 0.3) cat[i] = catDict.encode(opts.lateOnlyCategory);
+    }
+    y[i] = a[i]! - 10 + shift + (rnd() - 0.5) > 0 ? 1 : 0;
     if (opts.nullLabelTail !== undefined && i >= rows - opts.nullLabelTail) (yValid[i >> 3]! &= ~(1 << (i & 7))), (y[i] = NaN);
   }
   const dict = new Dictionary(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7']);
@@ -48,6 +69,16 @@ export function syntheticSet(opts: SyntheticOptions = {}): Table {
   const label = float64Column(y, yValid);
   const matrix = buildFeatureMatrix(features.map(([, c]) => c), rows);
   const columns = features.map(([n]) => n);
+  const keyColumns: [string, ReturnType<typeof dictColumn>][] = [['k', keys]];
+  if (opts.categories !== undefined) keyColumns.push(['cat', dictColumn(cat, catDict)]);
+  if (opts.labelText !== undefined) {
+    const words = new Dictionary(['no', 'yes']);
+    keyColumns.push([opts.labelText, dictColumn(Int32Array.from(y, (v) => (v === 1 ? 1 : 0)), words)]);
+  }
+  if (opts.rowIds !== undefined) {
+    const ids = new Dictionary(Array.from({ length: rows }, (_, i) => `r${i}`));
+    keyColumns.push([opts.rowIds, dictColumn(Int32Array.from({ length: rows }, (_, i) => i), ids)]);
+  }
   const metadata: Record<string, string> = {
     [SET_METADATA.set]: 'synthetic',
     [SET_METADATA.featureSet]: 'synthetic',
@@ -55,5 +86,5 @@ export function syntheticSet(opts: SyntheticOptions = {}): Table {
     [SET_METADATA.label]: JSON.stringify({ name: 'y', kind: 'lookahead', horizon_ms: 5 * 60_000, period_ms: null, periods: null }),
     [SET_METADATA.matrix]: JSON.stringify({ column: 'features', width: columns.length, columns: opts.labelInMatrixMetadata ? [...columns.slice(0, -1), 'y'] : columns }),
   };
-  return setTable({ keys: [['k', keys]], timeColumn: 'ts', time, features, label: ['y', label], matrix, metadata });
+  return setTable({ keys: keyColumns, timeColumn: 'ts', time, features, label: ['y', label], matrix, metadata });
 }
