@@ -4,6 +4,9 @@ import { CheckpointStore } from '../../../src/actors/cluster/checkpointStore.js'
 import type { ClusterEvent } from '../../../src/actors/cluster/coordinator.js';
 import { LocalCluster } from '../../../src/actors/cluster/localCluster.js';
 import type { Batch } from '../../../src/pipelines/data/batch.js';
+import { sourceSpec } from '../../../src/sdk/replay.js';
+import { EventLog } from '../../../src/store/log/eventLog.js';
+import { LogTail } from '../../../src/store/log/tail.js';
 import { createRuntime } from '../../../src/pipelines/runtime/context.js';
 import { tempDir } from '../../helpers/tables.js';
 import { expectGolden, recoveryFixture, reopenArrays, seeded, type RecoveryFixture } from './helpers/recoveryFixture.js';
@@ -120,4 +123,84 @@ describe('rescale: stop at a checkpoint, resume on another number of nodes', () 
       expectGolden(run.out, payments, PAYMENTS_KEYS);
     }, 180_000);
   }
+});
+
+describe('a node SIGKILLed during a live run costs no data and duplicates none', () => {
+  it('events appended to the log while the coordinator follows it; 3 nodes, restored on 2', async () => {
+    const dir = join(tmp.dir, 'live-log');
+    const writerLog = await EventLog.open(dir);
+    const names = Object.keys(payments.sources);
+    const writers = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await writerLog.openSource(sourceSpec(payments.config.sources[n]!))] as const)));
+    const readerLog = await EventLog.open(dir);
+    const total = Object.fromEntries(names.map((n) => [n, payments.sources[n]!.reduce((x, b) => x + b.length, 0)]));
+    // The feed: every source's batches, appended in turn, a few milliseconds apart, as live events land.
+    let writing = true;
+    const feed = (async () => {
+      const queue = names.flatMap((n) => payments.sources[n]!.map((b, i) => ({ n, b, i })));
+      queue.sort((x, y) => x.i - y.i);
+      for (const { n, b } of queue) {
+        await writers[n]!.append(b);
+        await writers[n]!.flush();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      writing = false;
+    })();
+    // The coordinator follows the log from a checkpoint's offsets, until the feed is over and read.
+    const follow = (from: Readonly<Record<string, { offset: number }>> | undefined) =>
+      Object.fromEntries(
+        names.map((n) => {
+          const src = readerLog.source(n)!;
+          const tail = new LogTail(src.dir, src.spec, src.dictionaries, from?.[n]?.offset ?? 0, 250);
+          return [
+            n,
+            (async function* () {
+              for (;;) {
+                const batches = await tail.poll(1000);
+                for (const b of batches) yield b;
+                if (batches.length === 0) {
+                  if (!writing && tail.offset >= total[n]!) return;
+                  await new Promise((r) => setTimeout(r, 5));
+                }
+              }
+            })(),
+          ];
+        }),
+      );
+    const cluster = await LocalCluster.start({ nodes: 3 });
+    const run: Run = { out: {}, events: [] };
+    try {
+      const victim = 'node-1';
+      let read = 0;
+      let killedAt = -1;
+      const summary = await cluster.coordinator.run({
+        compiled: payments.compiled,
+        runtime: createRuntime(),
+        nodes: 3,
+        restoreWaitMs: 500,
+        open: follow,
+        onOutput: (t, b) => (run.out[t] ??= []).push(b),
+        onInput: (_s, b) => {
+          read += b.length;
+          if (killedAt < 0 && read >= payments.rows / 2) {
+            killedAt = read;
+            cluster.kill(victim);
+          }
+        },
+        barrier: { everyRows: 1000, everyMs: 200 },
+        flow: { rows: 1000, bytes: 64 << 20 },
+        onEvent: (e) => run.events.push(e),
+      });
+      await feed;
+      expect(killedAt).toBeGreaterThan(0);
+      expect(summary.restores).toBeGreaterThanOrEqual(1);
+      expect(run.events.filter((e) => e.type === 'started').at(-1)!.nodes).toEqual(['node-0', 'node-2']);
+      expect(run.events.some((e) => e.type === 'lost' && e.node === victim)).toBe(true);
+      expectGolden(run.out, payments, PAYMENTS_KEYS);
+      expect(summary.restoredFrom.length).toBeGreaterThan(0);
+    } finally {
+      await cluster.close();
+      writing = false;
+      await feed.catch(() => undefined);
+    }
+  }, 180_000);
 });
