@@ -2,6 +2,7 @@ import type { BenchSuite } from '../lib/suite.js';
 import { cluster } from './cluster.js';
 import { labelAssembly } from './labelAssembly.js';
 import { liveLatency } from './liveLatency.js';
+import { mainJob } from './mainJob.js';
 import { onlineFetch } from './onlineFetch.js';
 import { poolAssembly } from './poolAssembly.js';
 import { slidingReference } from './slidingReference.js';
@@ -21,4 +22,5 @@ export const SUITES: readonly BenchSuite[] = [
   threads,
   poolAssembly,
   cluster,
+  mainJob,
 ];
