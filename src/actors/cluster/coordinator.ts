@@ -72,7 +72,7 @@ export interface ClusterJob {
   /** Stop once this checkpoint is complete, without finishing (to rescale, resume with other nodes). */
   stopAfterCheckpoint?: number;
   flow?: FlowLimits;
-  /** Source batches are sent in chunks of at most this many rows (default 16,384). */
+  /** Source batches are sent in chunks of at most this many rows (default 65,536). */
   chunkRows?: number;
   onEvent?(e: ClusterEvent): void;
 }
@@ -386,7 +386,7 @@ export class Coordinator {
         };
         // Source batches go out in chunks, so flow control and barriers have a fine grain; a
         // batch's watermark goes with its last chunk, as the rows before it must not be judged by it.
-        const chunk = job.chunkRows ?? 16_384;
+        const chunk = job.chunkRows ?? 65_536;
         await interleave(job.open(last?.sources), async (source, b) => {
           if (b.length <= chunk) return step(source, b);
           for (let at = 0; at < b.length; at += chunk) {

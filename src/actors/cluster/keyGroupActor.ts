@@ -75,18 +75,20 @@ export class KeyGroupActor {
   feed(batch: Batch, rowNumbers: Float64Array, lanes: readonly LaneRows[], announce: Float64Array): void {
     for (const { lane, rows, groups } of lanes) {
       const owned = this.owned.get(lane);
-      // Rows per key group, in arrival order (a counting sort over the groups present).
-      const byGroup = new Map<number, number[]>();
-      for (let i = 0; i < rows.length; i++) {
-        const g = groups[i]!;
+      // Rows per key group, in arrival order: a counting sort over the groups (typed arrays only).
+      let top = 0;
+      for (let i = 0; i < groups.length; i++) if (groups[i]! > top) top = groups[i]!;
+      const start = new Int32Array(top + 2);
+      for (let i = 0; i < groups.length; i++) start[groups[i]! + 1]!++;
+      for (let g = 0; g <= top; g++) start[g + 1]! += start[g]!;
+      const sorted = new Int32Array(rows.length);
+      const at = start.slice(0, top + 1);
+      for (let i = 0; i < rows.length; i++) sorted[at[groups[i]!]!++] = rows[i]!;
+      for (let g = 0; g <= top; g++) {
+        if (start[g + 1] === start[g]) continue;
         if (owned === undefined || !owned.has(g)) throw new Error(`a row of key group ${g} of lane ${lane} reached an actor that does not own it`);
-        let list = byGroup.get(g);
-        if (list === undefined) byGroup.set(g, (list = []));
-        list.push(rows[i]!);
-      }
-      for (const [g, list] of byGroup) {
         const inst = this.instance(lane, g);
-        feedLane((b) => inst.input.next(b), batch, 0, Int32Array.from(list), announce, rowNumbers);
+        feedLane((b) => inst.input.next(b), batch, 0, sorted.subarray(start[g]!, start[g + 1]!), announce, rowNumbers);
       }
     }
     this.throwIfFailed();
