@@ -84,12 +84,18 @@ export class SourceSplitter {
     const kb = withDerived(b, this.derives[source]);
     for (const k of this.keyOrders.values()) if (k.source === source && b.length > 0) k.space.encode(kb);
     const announce: number[] = [];
+    const time = b.time;
+    const { lateness, announced } = st;
     let max = st.maxTime;
+    // The watermark before each row; it moves only when the greatest time does.
+    let w = Math.max(max - lateness, announced);
     for (let i = 0; i < b.length; i++) {
-      const t = b.time[i]!;
-      const w = Math.max(max - st.lateness, st.announced);
+      const t = time[i]!;
       if (t < w) announce.push(i, w);
-      if (t > max) max = t;
+      if (t > max) {
+        max = t;
+        w = Math.max(max - lateness, announced);
+      }
     }
     st.maxTime = max;
     if (b.watermark !== undefined && b.watermark > st.announced) st.announced = b.watermark;

@@ -4,11 +4,13 @@
  *
  * | file | job |
  * | --- | --- |
- * | `runThreads.ts` | the main thread: lanes, reading, key-group split, watermark announcements, merge |
+ * | `runThreads.ts` | the main thread: reading, watermark announcements, shared-memory messages, the tables |
  * | `worker.ts` | a worker: compiles its lanes from the config, runs them over its key groups |
- * | `wire.ts` | batches over SharedArrayBuffer, dictionaries mirrored by delta |
+ * | `feed.ts` | a worker picks its rows of each batch (by key group) and feeds them to a lane |
+ * | `rowOutputs.ts` | events rows by row number: the output segments, and a worker's writes into them |
+ * | `eventsTable.ts` | the main thread assembles an events table in the local order (RowOrder), streamed |
+ * | `wire.ts` | batches over SharedArrayBuffer (recycled by WirePool), dictionaries mirrored by delta |
  * | `protocol.ts` | the messages, and the lane description |
  * | `spawn.ts` | starting a .ts worker (tsx's loader registered inside it) |
  */
-export { crossKeyState, planLanes, runThreads, type LanePlan, type ThreadsOptions } from './runThreads.js';
-export type { LaneSpec } from './protocol.js';
+export { runThreads, type ThreadsOptions } from './runThreads.js';

@@ -1,32 +1,22 @@
 import type { Rejection } from '../../pipelines/runtime/context.js';
+import type { LaneSpec } from '../lanes/planLanes.js';
+import type { RowOutputLayout, RowProgress } from './rowOutputs.js';
 import type { DictionaryDelta, WireBatch } from './wire.js';
 
-/** Hidden column carrying each row's number in its source stream, so the main thread can restore the local order. */
-export const ROW_COLUMN = '__tributary_row';
-
-/**
- * A lane: the features of one source that share one key. A lane's rows are split by the key group
- * of that key, so every worker sees all events of the keys it owns; features keyed differently
- * from each other are in different lanes (each lane is its own keyed shuffle of the source).
- */
-export interface LaneSpec {
-  id: number;
-  source: string;
-  key: string[];
-  /** Feature names computed in this lane (every name of its nodes). */
-  features: string[];
-  /** Whether it has point-in-time features (it then produces the source's events rows). */
-  pointInTime: boolean;
-  /** The first point-in-time lane of its source: its events rows carry the source columns, and its late events are reported. */
-  primary: boolean;
-  /** Its state spans keys (see crossKeyState): every row goes to the owner of key group 0. */
-  serial: boolean;
-}
+export { ROW_COLUMN, type LaneSpec } from '../lanes/planLanes.js';
 
 export interface WorkerInit {
   /** The FeatureSetConfig (structured clone): each worker compiles its lanes from it. */
   config: unknown;
   lanes: LaneSpec[];
+  /** Where the point-in-time lanes write their events rows (see rowOutputs.ts). */
+  layout: RowOutputLayout;
+  keyGroups: number;
+  /** Worker index owning each key group. */
+  owner: Int32Array;
+  /** This worker's index, of `workers`. */
+  index: number;
+  workers: number;
 }
 
 export type FromMain =
@@ -38,10 +28,12 @@ export type FromMain =
       base: number;
       batch: WireBatch;
       dictionaries: DictionaryDelta[];
-      /** This worker's rows of the batch, per lane id (ascending, over a SharedArrayBuffer). */
-      rows: Record<number, Int32Array>;
       /** (row, watermark) pairs: rows behind the source's watermark, and the watermark before them. */
       announce: Float64Array;
+      /** The batch's output segment, when the source has an events table. */
+      segment?: SharedArrayBuffer;
+      /** Rows of the source below this one are emitted: their segments can be forgotten. */
+      doneBelow?: number;
     }
   | { type: 'end' }
   /** Start a run: compile the lanes (a worker is reused across runs). */
@@ -49,8 +41,9 @@ export type FromMain =
 
 export type ToMain =
   | { type: 'ready' }
-  | { type: 'ack'; seq: number }
+  | { type: 'ack'; seq: number; progress?: RowProgress }
+  /** A windowed table's rows (events rows go into the output segments instead). */
   | { type: 'output'; lane: number; table: string; batch: WireBatch }
   | { type: 'reject'; rejection: Rejection }
-  | { type: 'done' }
+  | { type: 'done'; progress?: RowProgress }
   | { type: 'error'; message: string; stack?: string };

@@ -9,9 +9,9 @@ import { concatBatches, sliceBatch, type Batch } from '../../pipelines/data/batc
 import { formatTime } from '../../pipelines/data/time.js';
 import { loadConfig } from '../../sdk/config/loadConfig.js';
 import type { FeatureSetConfig, LiveSourceConfig } from '../../sdk/config/types.js';
-import { registryFor, replay, sourceSpec } from '../../sdk/replay.js';
+import { registryFor, replay } from '../../sdk/replay.js';
+import { splitHistory } from '../../sdk/samples/splitHistory.js';
 import { LiveScoring, loadModel } from '../../sdk/training/index.js';
-import { EventLog } from '../../store/log/eventLog.js';
 import { formatReplaySummary, table } from '../format.js';
 import { DOMAINS, generateCommand } from './generate.js';
 import { pickSet, trainCommand } from './train.js';
@@ -84,25 +84,7 @@ async function liveDemo(config: FeatureSetConfig, modelDir: string, share: numbe
   const liveConfig: FeatureSetConfig = { ...config, dataDir: liveDir, sources };
 
   // Split the recorded log at the cut: the history goes into the new log, the rest becomes the feed.
-  const recorded = await EventLog.open(join(config.dataDir, 'log'));
-  const fresh = await EventLog.open(join(liveDir, 'log'));
-  let min = Infinity;
-  let max = -Infinity;
-  const logs = await Promise.all(Object.values(config.sources).map((s) => recorded.openSource(sourceSpec(s))));
-  for (const l of logs) {
-    const r = l.timeRange;
-    if (r !== undefined) (min = Math.min(min, r.min)), (max = Math.max(max, r.max));
-  }
-  const cut = max - share * (max - min);
-  const feed: Record<string, Batch> = {};
-  for (const [i, s] of Object.values(config.sources).entries()) {
-    const target = await fresh.openSource(sourceSpec(s));
-    for await (const b of logs[i]!.read({ to: cut })) await target.append(b);
-    await target.flush();
-    const rest: Batch[] = [];
-    for await (const b of logs[i]!.read({ from: cut })) rest.push(b);
-    if (rest.length > 0) feed[s.name] = concatBatches(rest);
-  }
+  const { feed, cut, max } = await splitHistory(config, liveDir, share);
 
   const { model, meta } = await loadModel(modelDir);
   const registry = await registryFor(liveConfig);

@@ -10,10 +10,10 @@ import { compileFeatureSet } from '../../../src/pipelines/compile/compileFeature
 import { toRecordBatch } from '../../../src/pipelines/data/arrow.js';
 import { concatBatches, sliceBatch, type Batch } from '../../../src/pipelines/data/batch.js';
 import { loadConfig } from '../../../src/sdk/config/loadConfig.js';
-import { registryFor, replay, sourceSpec } from '../../../src/sdk/replay.js';
+import { registryFor, replay } from '../../../src/sdk/replay.js';
+import { splitHistory } from '../../../src/sdk/samples/splitHistory.js';
 import type { SampleDomain } from '../../../src/sdk/samples/index.js';
 import { LiveScoring, loadModel, useBackend } from '../../../src/sdk/training/index.js';
-import { EventLog } from '../../../src/store/log/eventLog.js';
 import { domainConfig } from '../../sdk/training/helpers.js';
 import { HandConnector, tempDir, waitFor } from './helpers.js';
 
@@ -65,21 +65,7 @@ async function liveAgainstInfer(domain: SampleDomain, scale: number, share: numb
   const liveConfig = loadConfig(liveFile);
 
   // The recorded log, cut in time: history into the fresh log, the rest to send.
-  const recorded = await EventLog.open(join(config.dataDir, 'log'));
-  const fresh = await EventLog.open(join(liveConfig.dataDir, 'log'));
-  const logs = await Promise.all(Object.values(config.sources).map((s) => recorded.openSource(sourceSpec(s))));
-  const max = Math.max(...logs.map((l) => l.timeRange!.max));
-  const min = Math.min(...logs.map((l) => l.timeRange!.min));
-  const cut = max - share * (max - min);
-  const feed: Record<string, Batch> = {};
-  for (const [i, s] of Object.values(config.sources).entries()) {
-    const target = await fresh.openSource(sourceSpec(s));
-    for await (const b of logs[i]!.read({ to: cut })) await target.append(b);
-    await target.flush();
-    const rest: Batch[] = [];
-    for await (const b of logs[i]!.read({ from: cut })) rest.push(b);
-    if (rest.length > 0) feed[s.name] = concatBatches(rest);
-  }
+  const { feed, cut, max } = await splitHistory(config, join(dir, 'live-state'), share);
 
   const registry = await registryFor(liveConfig);
   const { model, meta } = await loadModel(modelDir);

@@ -6,7 +6,7 @@ describe('executor selection', () => {
   it('local by default, threads on request, anything else is an error', () => {
     expect(createExecutor().kind).toBe('local');
     expect(createExecutor('threads', { workers: 2 }).kind).toBe('threads');
-    expect(() => createExecutor('cluster' as never)).toThrow(/unknown executor "cluster"/);
+    expect(() => createExecutor('gpu' as never)).toThrow(/unknown executor "gpu"/);
   });
 
   it('--executor and --workers are checked', () => {

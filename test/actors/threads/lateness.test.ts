@@ -15,7 +15,7 @@ import { FeatureRegistry } from '../../../src/sdk/registry.js';
  * source's, and it would accept events that one thread rejects as late. The main thread announces
  * the source's watermark before every row behind it: with out-of-order events over many keys, the
  * tables and the rejections must be exactly those of the local run, for sliding, tumbling and
- * session features, with 3 workers, and however the stream is cut into batches.
+ * session features, with 3 workers (and 1), and however the stream is cut into batches.
  */
 
 const CONFIG = `
@@ -77,17 +77,44 @@ const count = (rs: readonly Rejection[]) => {
   return out;
 };
 
+// Every feature on one key: the reader splits each batch by worker itself (ReaderSplit), announcements included.
+const ONE_KEY = `
+name: late_one_key
+sources:
+  ev:
+    time: t
+    time_format: epoch_ms
+    keys: [k]
+    lateness: 2s
+    columns: { k: string, m: string, v: float64 }
+features:
+  - { name: s, source: ev, column: v, ops: [count, sum], window: 10s }
+  - { name: w, source: ev, column: v, ops: [mean], window: 30s }
+  - { name: tumble, source: ev, op: count, window: { tumbling: 5s } }
+  - { name: sess, source: ev, op: count, window: { session: 3s } }
+  - { name: ratio, expr: "s_sum / max(s_count, 1)" }
+`;
+
 describe('threads: late events are decided as one thread decides them', () => {
-  for (const batchRows of [1, 97, 5_000]) {
-    it(`3 workers, batches of ${batchRows}`, async () => {
-      const config = parseConfig(CONFIG, { dir: process.cwd(), dataDir: process.cwd() });
+  // 3 workers: the split by key; 1 worker: the batch read in place, without a gather.
+  const runs: [string, string, number, number][] = [
+    ['several keys', CONFIG, 3, 1],
+    ['several keys', CONFIG, 3, 97],
+    ['several keys', CONFIG, 3, 5_000],
+    ['several keys', CONFIG, 1, 97],
+    ['one key', ONE_KEY, 2, 97],
+    ['one key', ONE_KEY, 3, 1_000],
+  ];
+  for (const [what, text, workers, batchRows] of runs) {
+    it(`${what}: ${workers} worker${workers === 1 ? '' : 's'}, batches of ${batchRows}`, async () => {
+      const config = parseConfig(text, { dir: process.cwd(), dataDir: process.cwd() });
       const compiled = compileFeatureSet(config, FeatureRegistry.withBuiltins(BUILTIN_DEFINITIONS));
       const input = events(3_000, 7, batchRows);
       const run = async (threads: boolean) => {
         const out: Record<string, Batch[]> = {};
         const runtime = createRuntime();
         const onOutput = (table: string, b: Batch) => (out[table] ??= []).push(b);
-        if (threads) await createExecutor('threads', { workers: 3 }).run(compiled, runtime, { ev: input }, onOutput);
+        if (threads) await createExecutor('threads', { workers }).run(compiled, runtime, { ev: input }, onOutput);
         else await runInProcess(compiled, runtime, { ev: input }, onOutput);
         return { out, rejections: runtime.rejections };
       };
