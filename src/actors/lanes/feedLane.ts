@@ -21,10 +21,20 @@ export function feedLane(next: (b: Batch) => void, batch: Batch, base: number, r
   if (rowNumbers === undefined) for (let i = 0; i < n; i++) rowNo[i] = base + rows[i]!;
   else for (let i = 0; i < n; i++) rowNo[i] = rowNumbers[rows[i]!]!;
   const tagged: Batch = { ...mine, columns: { ...mine.columns, [ROW_COLUMN]: { type: 'float64', values: rowNo } } };
+  emitAtAnnouncements(next, tagged, rows, announce);
+}
+
+/**
+ * Hand `tagged` (rows `rows[i]` of the reader's batch, or all of them in order when `rows` is
+ * undefined) to `next`, cut before every row the reader announced a watermark for, with that
+ * watermark in between: the rows before it are judged without it, the row and those after with it.
+ */
+export function emitAtAnnouncements(next: (b: Batch) => void, tagged: Batch, rows: Int32Array | undefined, announce: Float64Array): void {
+  const n = tagged.length;
   let start = 0;
   let a = 0;
   for (let i = 0; i < n && a < announce.length; i++) {
-    const r = rows[i]!;
+    const r = rows === undefined ? i : rows[i]!;
     while (a < announce.length && announce[a]! < r) a += 2;
     if (a < announce.length && announce[a] === r) {
       if (i > start) next(withoutWatermark(sliceBatch(tagged, start, i)));

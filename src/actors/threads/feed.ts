@@ -1,9 +1,10 @@
-import { sliceBatch, watermarkBatch, type Batch } from '../../pipelines/data/batch.js';
+import { watermarkBatch, type Batch } from '../../pipelines/data/batch.js';
 import type { Column } from '../../pipelines/data/column.js';
 import type { Dictionary } from '../../pipelines/data/dictionary.js';
 import { parseExpression, type Expression } from '../../pipelines/expressions/index.js';
 import type { FeatureSetConfig } from '../../sdk/config/types.js';
 import { KeyHashes, keyGroupsOfColumns } from '../partitioning/keyGroupsOf.js';
+import { emitAtAnnouncements } from '../lanes/feedLane.js';
 import { ROW_COLUMN, type LaneSpec } from '../lanes/planLanes.js';
 import { Arena, batchBytes, gatherBatch } from './gather.js';
 
@@ -159,22 +160,5 @@ export function feedRows(next: (b: Batch) => void, batch: Batch, base: number, r
     else for (let i = 0; i < n; i++) rowNo[i] = base + rows[i]!;
   }
   const tagged: Batch = { ...mine, columns: { ...mine.columns, [ROW_COLUMN]: { type: 'float64', values: rowNo } } };
-  let start = 0;
-  let a = 0;
-  for (let i = 0; i < n && a < announce.length; i++) {
-    const r = rows === undefined ? i : rows[i]!;
-    while (a < announce.length && announce[a]! < r) a += 2;
-    if (a < announce.length && announce[a] === r) {
-      if (i > start) next(withoutWatermark(sliceBatch(tagged, start, i)));
-      next(watermarkBatch(announce[a + 1]!));
-      start = i;
-    }
-  }
-  next(start === 0 ? tagged : sliceBatch(tagged, start, n));
-}
-
-function withoutWatermark(b: Batch): Batch {
-  if (b.watermark === undefined) return b;
-  const { watermark: _w, ...rest } = b;
-  return rest;
+  emitAtAnnouncements(next, tagged, rows, announce);
 }

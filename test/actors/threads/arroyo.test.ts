@@ -4,67 +4,13 @@
  * They cover what the example configs do not: keyless windows (one global key group), hopping
  * windows, and session windows keyed on a computed numeric column.
  */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/sdk/config/loadConfig.js';
 import { replay } from '../../../src/sdk/replay.js';
+import { ARROYO_DIR as ARROYO, CARS, IMPULSE } from '../../fixtures/arroyoConfigs.js';
 import { tempDir } from '../../helpers/tables.js';
 import { expectNoFallback, expectSameOutput } from './helpers.js';
-
-const ARROYO = resolve('../shared/conformance/arroyo');
-
-// The configs of test/conformance/arroyo.test.ts, as they are there.
-const CARS = `
-name: cars
-sources:
-  cars:
-    path: cars.json
-    format: jsonl
-    time: timestamp
-    keys: [driver_id]
-    lateness: 0s
-    columns: { driver_id: int64, event_type: string, location: string }
-features:
-  - name: hourly_by_event_type
-    source: cars
-    key: event_type
-    op: count
-    window: { tumbling: 1h }
-  - name: hourly
-    source: cars
-    key: []
-    op: count
-    window: { tumbling: 1h }
-  - name: driver_hourly
-    source: cars
-    key: driver_id
-    op: count
-    window: { hopping: 1h, every: 1m }
-`;
-
-const IMPULSE = `
-name: impulse
-sources:
-  impulse:
-    path: impulse.json
-    format: jsonl
-    time: timestamp
-    columns: { counter: int64, subtask_index: int64 }
-    derive:
-      user_id: "if(counter % 10 == 0, 0, counter)"
-features:
-  - name: w
-    source: impulse
-    key: []
-    ops: [count, min, max]
-    column: counter
-    window: { hopping: 10s, every: 2s }
-  - name: sessions
-    source: impulse
-    key: user_id
-    op: count
-    window: { session: 20s }
-`;
 
 const tmp = tempDir('tributary-threads-arroyo-');
 afterAll(() => tmp.remove());
