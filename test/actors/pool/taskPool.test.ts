@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchJobs, closeSharedTaskPools, createTaskPool, sharedTaskPool, tasksFor, type TaskPool } from '../../../src/actors/pool/taskPool.js';
 
-const TASKS = new URL('./tasks.fixture.ts', import.meta.url);
+const TASKS = new URL('./fixtures/tasks.ts', import.meta.url);
 
 const pools: TaskPool[] = [];
 const pool = (threads: number, preload = true): TaskPool => {
@@ -120,7 +120,7 @@ describe('errors thrown in a task', () => {
 
 describe('an unref\'d pool never holds the process open', () => {
   it('a process that runs tasks and never closes its pools exits by itself', () => {
-    const child = fileURLToPath(new URL('./unrefChild.ts', import.meta.url));
+    const child = fileURLToPath(new URL('./fixtures/unrefChild.ts', import.meta.url));
     const started = Date.now();
     const r = spawnSync(process.execPath, ['--import', 'tsx', child], { encoding: 'utf8', timeout: 30_000 });
     expect(r.error, 'the child was killed by the timeout: something held it open').toBeUndefined();

@@ -8,8 +8,8 @@
  * equal the reference row for row and value for value (NaN-aware), and so must the rejections (dead
  * letters). The process that took the snapshot goes on to the end and serializes it only then, as an
  * actor does after a barrier: its own run must not change, nor may the snapshot. One run also goes
- * through several restores in a row. Harness: ./checkpointHarness.ts; the operators' config and
- * input: ./checkpointOps.ts.
+ * through several restores in a row. Harness: ./helpers/checkpointHarness.ts; the operators' config and
+ * input: ./helpers/checkpointOps.ts.
  */
 import fc from 'fast-check';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,8 +26,8 @@ import { FeatureRegistry } from '../../../src/sdk/registry.js';
 import { generateSamples, SAMPLE_DOMAINS } from '../../../src/sdk/samples/index.js';
 import { ARROYO_DIR as ARROYO, CARS, IMPULSE } from '../../fixtures/arroyoConfigs.js';
 import { tempDir } from '../../helpers/tables.js';
-import { diffRuns, loadSteps, runAcrossBarrier, runReference, runWithCheckpoints, type Input, type Post, type Step } from './checkpointHarness.js';
-import { opsConfig, opsSteps } from './checkpointOps.js';
+import { diffRuns, loadSteps, runAcrossBarrier, runReference, runWithCheckpoints, type Input, type Post, type Step } from './helpers/checkpointHarness.js';
+import { opsConfig, opsSteps } from './helpers/checkpointOps.js';
 
 const registry = FeatureRegistry.withBuiltins(BUILTIN_DEFINITIONS);
 const tmp = tempDir('tributary-checkpoint-');

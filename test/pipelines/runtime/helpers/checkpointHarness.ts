@@ -6,16 +6,16 @@
  */
 import v8 from 'node:v8';
 import { Subject, type Observable } from 'rxjs';
-import { interleave } from '../../../src/actors/inProcess.js';
-import type { CompiledFeatureSet } from '../../../src/pipelines/compile/compileFeatureSet.js';
-import { sliceBatch, type Batch } from '../../../src/pipelines/data/batch.js';
-import { columnLength, valueAt, type Column } from '../../../src/pipelines/data/column.js';
-import { Dictionary } from '../../../src/pipelines/data/dictionary.js';
-import { createRuntime, type Rejection } from '../../../src/pipelines/runtime/context.js';
-import { StateStore } from '../../../src/pipelines/runtime/state.js';
-import { DeadLetterSink } from '../../../src/store/deadLetter.js';
-import { openSources } from '../../../src/sdk/replay.js';
-import type { FeatureSetConfig } from '../../../src/sdk/config/types.js';
+import { interleave } from '../../../../src/actors/inProcess.js';
+import type { CompiledFeatureSet } from '../../../../src/pipelines/compile/compileFeatureSet.js';
+import { sliceBatch, type Batch } from '../../../../src/pipelines/data/batch.js';
+import { columnLength, valueAt, type Column } from '../../../../src/pipelines/data/column.js';
+import { Dictionary } from '../../../../src/pipelines/data/dictionary.js';
+import { createRuntime, type Rejection } from '../../../../src/pipelines/runtime/context.js';
+import { StateStore } from '../../../../src/pipelines/runtime/state.js';
+import { DeadLetterSink } from '../../../../src/store/deadLetter.js';
+import { openSources } from '../../../../src/sdk/replay.js';
+import type { FeatureSetConfig } from '../../../../src/sdk/config/types.js';
 
 /** One input batch and the source it goes to, in the order an executor feeds them. */
 export interface Step {

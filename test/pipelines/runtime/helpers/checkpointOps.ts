@@ -6,9 +6,9 @@
  * EWMA and the payments definitions. Input arrives out of order, some of it later than the lateness,
  * with null keys, values and categories, categories first seen late, and watermark-only batches.
  */
-import { makeBatch, watermarkBatch } from '../../../src/pipelines/data/batch.js';
-import type { Column } from '../../../src/pipelines/data/column.js';
-import { Dictionary } from '../../../src/pipelines/data/dictionary.js';
+import { makeBatch, watermarkBatch } from '../../../../src/pipelines/data/batch.js';
+import type { Column } from '../../../../src/pipelines/data/column.js';
+import { Dictionary } from '../../../../src/pipelines/data/dictionary.js';
 import type { Step } from './checkpointHarness.js';
 
 export function opsConfig(): string {
