@@ -7,7 +7,7 @@ import type { Dictionary } from '../../pipelines/data/dictionary.js';
 import type { Rejection, RuntimeContext } from '../../pipelines/runtime/context.js';
 import { interleave, type SourceBatches } from '../inProcess.js';
 import { mergeLaneOutputs } from '../lanes/mergeLaneOutputs.js';
-import { planLanes, type LaneSpec } from '../lanes/planLanes.js';
+import { planLanes } from '../lanes/planLanes.js';
 import { SourceSplitter, type SplitterSnapshot } from '../lanes/sourceSplitter.js';
 import { assign, groupRanges, groupsOf, type Assignment } from '../partitioning/assignment.js';
 import { DEFAULT_KEY_GROUPS } from '../partitioning/keyHash.js';
@@ -732,5 +732,3 @@ export class Coordinator {
     }
   }
 }
-
-export type { LaneSpec };

@@ -5,7 +5,7 @@ import { startLive } from '../../actors/live/index.js';
 import type { MessageConnector, MessageSink } from '../../actors/live/index.js';
 import { compileFeatureSet } from '../../pipelines/compile/compileFeatureSet.js';
 import { toRecordBatch } from '../../pipelines/data/arrow.js';
-import { concatBatches, sliceBatch, type Batch } from '../../pipelines/data/batch.js';
+import { sliceBatch } from '../../pipelines/data/batch.js';
 import { formatTime } from '../../pipelines/data/time.js';
 import { loadConfig } from '../../sdk/config/loadConfig.js';
 import type { FeatureSetConfig, LiveSourceConfig } from '../../sdk/config/types.js';

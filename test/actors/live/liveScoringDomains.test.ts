@@ -8,7 +8,7 @@ import { inferCommand } from '../../../src/cli/commands/infer.js';
 import { trainCommand } from '../../../src/cli/commands/train.js';
 import { compileFeatureSet } from '../../../src/pipelines/compile/compileFeatureSet.js';
 import { toRecordBatch } from '../../../src/pipelines/data/arrow.js';
-import { concatBatches, sliceBatch, type Batch } from '../../../src/pipelines/data/batch.js';
+import { sliceBatch } from '../../../src/pipelines/data/batch.js';
 import { loadConfig } from '../../../src/sdk/config/loadConfig.js';
 import { registryFor, replay } from '../../../src/sdk/replay.js';
 import { splitHistory } from '../../../src/sdk/samples/splitHistory.js';
