@@ -3,9 +3,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOUBLE, INTEGER } from '@duckdb/node-api';
 import { compileFeatureSet } from '../../src/pipelines/compile/compileFeatureSet.js';
-import { makeBatch, type Batch } from '../../src/pipelines/data/batch.js';
-import { dictColumn, float64Column } from '../../src/pipelines/data/column.js';
-import { Dictionary } from '../../src/pipelines/data/dictionary.js';
+import type { Batch } from '../../src/pipelines/data/batch.js';
 import { BUILTIN_DEFINITIONS } from '../../src/pipelines/features/index.js';
 import { parseConfig } from '../../src/sdk/config/loadConfig.js';
 import { FeatureRegistry } from '../../src/sdk/registry.js';
@@ -17,7 +15,7 @@ import { loadTable, openDuckDB, queryNumbers } from '../lib/duckdb.js';
 import { contender, round } from '../lib/report.js';
 import type { BenchSuite, ContenderResult, SuiteContext, SuiteResult } from '../lib/suite.js';
 import { collectGarbage, envInt, nowMs, timed } from '../lib/timing.js';
-import { sfc32 } from '../workloads/reference.js';
+import { generateLabelTable, LABEL_FEATURES, LABEL_HORIZON_MS, LABEL_SPAN_MS, labelConfigText, labelTableBatch, type LabelTableData } from '../workloads/labels.js';
 
 /**
  * Label assembly against DuckDB's ASOF JOIN, on the issue's workload: a spine of 1M events and three
@@ -43,53 +41,11 @@ import { sfc32 } from '../workloads/reference.js';
  * BENCH_DUCKDB_THREADS (2).
  */
 
-const SPAN_MS = 24 * 3_600_000;
-const START_MS = Date.UTC(2024, 0, 1);
-const HORIZON_MS = 5 * 60_000;
-const FEATURES = ['x1', 'x2', 'x3'] as const;
-
-interface TableData {
-  time: Float64Array;
-  keys: Int32Array;
-  values: Float64Array;
-}
-
-/** Strictly increasing integer-ms times (no ties in a table, so every join has one right answer), uniform keys, values ~ 100 ± 30. */
-function generateTable(rows: number, keys: number, seed: number): TableData {
-  const rand = sfc32(seed);
-  const time = new Float64Array(rows);
-  const step = SPAN_MS / rows;
-  for (let i = 0; i < rows; i++) time[i] = START_MS + Math.floor((i + 0.9 * rand()) * step);
-  const k = new Int32Array(rows);
-  for (let i = 0; i < rows; i++) k[i] = Math.floor(rand() * keys);
-  const values = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) values[i] = Math.round((70 + 60 * rand()) * 100) / 100;
-  return { time, keys: k, values };
-}
-
-/** A table as one batch, its key a DictColumn over a dictionary of its own (as a file read from disk has). */
-function batchOf(d: TableData, keys: number, valueColumn: string): Batch {
-  const dict = new Dictionary();
-  for (let k = 0; k < keys; k++) dict.encode(`key-${String(k).padStart(5, '0')}`);
-  return makeBatch(d.time, { key: dictColumn(d.keys, dict), [valueColumn]: float64Column(d.values) });
-}
-
-function configText(): string {
-  const source = (name: string) => `  ${name}: { time: t, time_format: epoch_ms, keys: [key], columns: { key: string, value: float64 } }`;
-  return [
-    'name: bench_labels',
-    'sources:',
-    source('orders'),
-    ...FEATURES.map((_, i) => source(`f${i + 1}`)),
-    'features:',
-    ...FEATURES.map((x, i) => `  - { name: ${x}, source: f${i + 1}, op: sum, column: value, window: 1h }`),
-    'labels:',
-    `  - { name: next_value, source: orders, op: last, column: value, horizon: ${HORIZON_MS}ms }`,
-    'sets:',
-    `  - { name: s, spine: orders, features: [${FEATURES.join(', ')}], label: next_value }`,
-    '',
-  ].join('\n');
-}
+const SPAN_MS = LABEL_SPAN_MS;
+const HORIZON_MS = LABEL_HORIZON_MS;
+const FEATURES = LABEL_FEATURES;
+const generateTable = generateLabelTable;
+const batchOf = labelTableBatch;
 
 /** The three as-of joins alone, as assembleSet does them: what DuckDB's three ASOF JOINs compute. */
 function joinsOnly(spine: Batch, tables: readonly Batch[]): Float64Array[] {
@@ -126,10 +82,10 @@ export async function run(ctx: Partial<SuiteContext> = {}): Promise<SuiteResult>
 
   log(`generating 4 tables of ${rows.toLocaleString('en-US')} rows over ${keyCount} keys`);
   const gen = await timed(() => [1, 2, 3, 4].map((seed) => generateTable(rows, keyCount, 7000 + seed)));
-  const [spineData, ...featureData] = gen.value as [TableData, TableData, TableData, TableData];
+  const [spineData, ...featureData] = gen.value as [LabelTableData, LabelTableData, LabelTableData, LabelTableData];
   const spine = batchOf(spineData, keyCount, 'value');
   const tables = featureData.map((d, i) => batchOf(d, keyCount, FEATURES[i]!));
-  const config = parseConfig(configText(), { dir: scratch, dataDir: scratch });
+  const config = parseConfig(labelConfigText('bench_labels'), { dir: scratch, dataDir: scratch });
   const compiled = compileFeatureSet(config, FeatureRegistry.withBuiltins(BUILTIN_DEFINITIONS));
   const inputs = {
     tables: new MemoryTables(Object.fromEntries(tables.map((t, i) => [`f${i + 1}`, [t]]))),
@@ -141,7 +97,7 @@ export async function run(ctx: Partial<SuiteContext> = {}): Promise<SuiteResult>
   const load = await timed(async () => {
     const d = await openDuckDB(threads);
     const id = Int32Array.from({ length: rows }, (_, i) => i);
-    const put = async (name: string, t: TableData, withId: boolean) => {
+    const put = async (name: string, t: LabelTableData, withId: boolean) => {
       await loadTable(d.conn, `${name}_raw`, [
         ...(withId ? [{ name: 'id', type: INTEGER, values: id }] : []),
         { name: 't_ms', type: DOUBLE, values: t.time },

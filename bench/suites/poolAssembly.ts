@@ -1,9 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { createTaskPool } from '../../src/actors/pool/taskPool.js';
 import { compileFeatureSet, type CompiledFeatureSet } from '../../src/pipelines/compile/compileFeatureSet.js';
-import { makeBatch, type Batch } from '../../src/pipelines/data/batch.js';
-import { dictColumn, float64Column } from '../../src/pipelines/data/column.js';
-import { Dictionary } from '../../src/pipelines/data/dictionary.js';
+import type { Batch } from '../../src/pipelines/data/batch.js';
 import { BUILTIN_DEFINITIONS } from '../../src/pipelines/features/index.js';
 import { parseConfig } from '../../src/sdk/config/loadConfig.js';
 import { FeatureRegistry } from '../../src/sdk/registry.js';
@@ -13,7 +11,7 @@ import { ASSEMBLE_TASK_MODULE, PARALLEL_MIN_ROWS, type ParallelReport } from '..
 import { contender, round } from '../lib/report.js';
 import type { BenchSuite, ContenderResult, SuiteContext, SuiteResult } from '../lib/suite.js';
 import { collectGarbage, envInt, median, nowMs, timedWithLoad } from '../lib/timing.js';
-import { sfc32 } from '../workloads/reference.js';
+import { generateLabelTable, LABEL_FEATURES, LABEL_HORIZON_MS, LABEL_SPAN_MS, labelConfigText, labelTableBatch } from '../workloads/labels.js';
 
 /**
  * Label assembly on one thread against the same set assembled on the task pool (piscina) with 2
@@ -39,42 +37,14 @@ import { sfc32 } from '../workloads/reference.js';
  * BENCH_POOL_THREADS (2).
  */
 
-const SPAN_MS = 24 * 3_600_000;
-const START_MS = Date.UTC(2024, 0, 1);
-const HORIZON_MS = 5 * 60_000;
-const FEATURES = ['x1', 'x2', 'x3'] as const;
+const SPAN_MS = LABEL_SPAN_MS;
+const HORIZON_MS = LABEL_HORIZON_MS;
+const FEATURES = LABEL_FEATURES;
 
-/** Increasing integer-ms times, uniform keys, values ~ 100 ± 30 (labelAssembly's generator). */
-function generateTable(rows: number, keys: number, seed: number, valueColumn: string): Batch {
-  const rand = sfc32(seed);
-  const time = new Float64Array(rows);
-  const step = SPAN_MS / rows;
-  for (let i = 0; i < rows; i++) time[i] = START_MS + Math.floor((i + 0.9 * rand()) * step);
-  const k = new Int32Array(rows);
-  for (let i = 0; i < rows; i++) k[i] = Math.floor(rand() * keys);
-  const values = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) values[i] = Math.round((70 + 60 * rand()) * 100) / 100;
-  const dict = new Dictionary();
-  for (let j = 0; j < keys; j++) dict.encode(`key-${String(j).padStart(5, '0')}`);
-  return makeBatch(time, { key: dictColumn(k, dict), [valueColumn]: float64Column(values) });
-}
+const generateTable = (rows: number, keys: number, seed: number, valueColumn: string): Batch => labelTableBatch(generateLabelTable(rows, keys, seed), keys, valueColumn);
 
 function compile(): CompiledFeatureSet {
-  const source = (name: string) => `  ${name}: { time: t, time_format: epoch_ms, keys: [key], columns: { key: string, value: float64 } }`;
-  const text = [
-    'name: bench_pool_labels',
-    'sources:',
-    source('orders'),
-    ...FEATURES.map((_, i) => source(`f${i + 1}`)),
-    'features:',
-    ...FEATURES.map((x, i) => `  - { name: ${x}, source: f${i + 1}, op: sum, column: value, window: 1h }`),
-    'labels:',
-    `  - { name: next_value, source: orders, op: last, column: value, horizon: ${HORIZON_MS}ms }`,
-    'sets:',
-    `  - { name: s, spine: orders, features: [${FEATURES.join(', ')}], label: next_value }`,
-    '',
-  ].join('\n');
-  const config = parseConfig(text, { dir: process.cwd(), dataDir: process.cwd() });
+  const config = parseConfig(labelConfigText('bench_pool_labels'), { dir: process.cwd(), dataDir: process.cwd() });
   return compileFeatureSet(config, FeatureRegistry.withBuiltins(BUILTIN_DEFINITIONS));
 }
 

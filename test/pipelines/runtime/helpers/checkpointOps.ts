@@ -10,6 +10,7 @@ import { makeBatch, watermarkBatch } from '../../../../src/pipelines/data/batch.
 import type { Column } from '../../../../src/pipelines/data/column.js';
 import { Dictionary } from '../../../../src/pipelines/data/dictionary.js';
 import type { Step } from './checkpointHarness.js';
+import { mulberry32 } from '../../aggregations/helpers/arbitraries.js';
 
 export function opsConfig(): string {
   return `
@@ -224,17 +225,6 @@ features:
   - name: amount_z
     expr: "(amount - moments_std) / 2"
 `;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Five minutes before a UTC midnight, so that day periods close in the middle of the input. */
