@@ -1,4 +1,5 @@
 import type { BenchSuite } from '../lib/suite.js';
+import { backfillSuite } from './backfill.js';
 import { cluster } from './cluster.js';
 import { labelAssembly } from './labelAssembly.js';
 import { liveLatency } from './liveLatency.js';
@@ -21,6 +22,7 @@ export const SUITES: readonly BenchSuite[] = [
   training,
   threads,
   poolAssembly,
+  backfillSuite,
   cluster,
   mainJob,
 ];

@@ -29,6 +29,19 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .option('--json', 'print the summary as JSON')
     .action((file: string, flags) => run(async () => (await import('./commands/replay.js')).replayCommand(file, flags, out))());
   program
+    .command('backfill')
+    .argument('<config>', 'feature-set YAML')
+    .description("compute the feature tables' rows of a time range, equal to a full replay's, by time partitions on a thread pool")
+    .option('--from <time>', 'first row time (ISO-8601 or epoch ms), inclusive; for a windowed table, the window end')
+    .option('--to <time>', 'last row time, exclusive')
+    .option('--threads <n>', 'pool threads (default: the cores, up to 4); ranges under ~250k events run on the calling thread')
+    .option('--partitions <p>', 'time partitions per group of tables (default: one per thread, each of at least ~1 ms of work)')
+    .option('--out <dir>', 'folder for the tables (default <data_dir>/backfill/<feature set>)')
+    .option('--approximate', 'warm running sums (sum, mean, std...) over their window only: values equal a full replay up to floating-point rounding')
+    .option('--reimport', 'import source files again even if unchanged')
+    .option('--json', 'print the summary as JSON')
+    .action((file: string, flags) => run(async () => (await import('./commands/backfill.js')).backfillCommand(file, flags, out))());
+  program
     .command('inspect')
     .argument('<config>', 'feature-set YAML')
     .description('sources, features, dependency graph and row counts')

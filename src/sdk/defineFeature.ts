@@ -37,6 +37,39 @@ export interface FeatureBuildContext {
   predicate(expression: string): (b: Batch) => Uint8Array;
 }
 
+/**
+ * How far back a feature's state reaches: what a run that starts late (a backfill partition, which
+ * warms up over the events just before its range) must read to give a full replay's results.
+ * See {@link FeatureDefinition.lookback}.
+ */
+export interface FeatureLookback {
+  /**
+   * Event time, ms: a result at time t depends only on the source's events with time >= t - ms
+   * (and on which of them arrived late). Infinity: on every earlier event.
+   */
+  readonly ms: number;
+  /**
+   * The state keeps running sums (added when an event enters the window, subtracted when it leaves),
+   * so the last bits of a result also depend on every event since the window was last empty: a run
+   * that starts at t - ms gets the same values up to floating-point rounding, not bit for bit.
+   */
+  readonly rounding?: boolean;
+}
+
+/** What `lookback` gets besides the params: the feature's place in the config. */
+export interface LookbackContext {
+  /** Key columns of the feature. */
+  readonly key: readonly string[];
+  readonly source: SourceConfig;
+  /**
+   * Whether grouping by `columns` numbers the groups the same way in every run, whatever events it
+   * has seen: true for no column (one group) and for one column the event log dictionary-encodes (a
+   * key or a string column of the source, not a computed one). Other groupings number groups in the
+   * order a run first sees them, and the rows of one closed window come out in that order.
+   */
+  stableGroups(columns: readonly string[]): boolean;
+}
+
 export interface FeatureDefinition<P = Record<string, unknown>> {
   /** Stable name, as written in `definition:` in a config. */
   readonly name: string;
@@ -50,6 +83,19 @@ export interface FeatureDefinition<P = Record<string, unknown>> {
   inputs(params: P): string[];
   outputs(params: P): FeatureOutput[];
   build(params: P, ctx: FeatureBuildContext): OperatorFunction<Batch, Batch>;
+  /**
+   * How far back in event time the state behind a result reaches, in ms (or a {@link FeatureLookback}
+   * when the state also keeps running sums). A backfill warms a time range up over that much history
+   * before it; absent or Infinity means unbounded (sessions, decays, lags, anything read from the
+   * first event on), and the backfill then replays from the start of the log. Must be honest: a
+   * too-short lookback makes a backfill differ from a full replay. A windowed definition must also
+   * say Infinity when its row order depends on state (see `ctx.stableGroups`).
+   *
+   * @example
+   * lookback: (p) => p.window,                              // a count over [t - window, t)
+   * lookback: (p) => ({ ms: p.window, rounding: true }),    // a running sum over the same window
+   */
+  lookback?(params: P, ctx: LookbackContext): number | FeatureLookback;
 }
 
 /**

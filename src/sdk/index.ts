@@ -5,12 +5,13 @@
  * import { loadConfig, replay } from 'tributary';
  * const summary = await replay(loadConfig('configs/payments.yaml'));
  */
-export { defineFeature, type FeatureDefinition, type FeatureBuildContext, type FeatureKind, type FeatureOutput } from './defineFeature.js';
+export { defineFeature, type FeatureDefinition, type FeatureBuildContext, type FeatureKind, type FeatureLookback, type FeatureOutput, type LookbackContext } from './defineFeature.js';
 export { FeatureRegistry } from './registry.js';
 export { loadConfig, parseConfig } from './config/loadConfig.js';
 export { ConfigError, type ConfigProblem } from './config/configError.js';
 export type { FeatureSetConfig, FeatureConfig, SourceConfig, WindowSpec } from './config/types.js';
 export { replay, registryFor, type ReplayOptions, type ReplaySummary, type TableSummary } from './replay.js';
+export { backfill, type BackfillOptions, type BackfillProgress, type BackfillSummary } from './backfill.js';
 export { generateSamples, type SampleDomain } from './samples/index.js';
 export { compileFeatureSet, type CompiledFeatureSet } from '../pipelines/compile/compileFeatureSet.js';
 export { BUILTIN_DEFINITIONS } from '../pipelines/features/index.js';

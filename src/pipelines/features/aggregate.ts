@@ -1,6 +1,6 @@
 import { pipe } from 'rxjs';
 import { z } from 'zod';
-import { defineFeature } from '../../sdk/defineFeature.js';
+import { defineFeature, type FeatureLookback, type LookbackContext } from '../../sdk/defineFeature.js';
 import { windowLabel } from '../../sdk/config/featureColumns.js';
 import { MAX_K, OP_NAMES, opNameOf, opParam, opOutputParts, opSpec, type OpName, type OpRef } from '../aggregations/catalog.js';
 import { keyBy } from '../operators/keyBy.js';
@@ -75,6 +75,35 @@ function outputNames(p: AggregateParams): { names: string[]; op: OpRef; window: 
   );
 }
 
+/** Ops whose sliding kernels keep running sums (added on enter, subtracted on leave): results carry rounding from earlier events. */
+const RUNNING_SUM_OPS: ReadonlySet<OpName> = new Set<OpName>(['sum', 'mean', 'variance', 'std', 'skew', 'kurtosis']);
+
+/**
+ * How far back an aggregate's state reaches (see `FeatureDefinition.lookback`):
+ * - sliding windows: the longest window (plus one bucket when bucketed: the lower edge is rounded
+ *   down to a bucket edge); running-sum ops (sum, mean, variance, std, skew, kurtosis) carry
+ *   rounding from earlier events. Bucketed approx_percentile is unbounded: its KLL summaries are
+ *   merged in groups that depend on when the window's queue last flipped, so its value (not only
+ *   its last bits) depends on the history;
+ * - tumbling and hopping windows: the window size (each window's panes start from nothing), when
+ *   the rows of a window come out in an order that does not depend on the history: grouping by
+ *   the key and `by` must number groups stably, else unbounded;
+ * - session windows: unbounded (a session lasts as long as its events keep coming).
+ */
+export function aggregateLookback(p: AggregateParams, ctx: LookbackContext): FeatureLookback {
+  const first = p.windows[0]!;
+  if (first.type === 'session') return { ms: Infinity };
+  if (first.type === 'tumbling' || first.type === 'hopping') {
+    const groups = p.by === undefined ? ctx.key : [...ctx.key, p.by];
+    return { ms: ctx.stableGroups(groups) ? first.size : Infinity };
+  }
+  const ops = (p.ops as OpRef[]).map(opNameOf);
+  const bucket = first.bucket;
+  if (bucket !== undefined && ops.includes('approx_percentile')) return { ms: Infinity };
+  const longest = Math.max(...p.windows.map((w) => (w as { size: number }).size));
+  return { ms: longest + (bucket ?? 0), rounding: p.column !== undefined && ops.some((o) => RUNNING_SUM_OPS.has(o)) };
+}
+
 /**
  * The built-in windowed aggregation behind every `op:` feature in a config: key the events, then
  * aggregate them in sliding windows (read at every event), or in tumbling, hopping or session
@@ -89,6 +118,7 @@ export const aggregate = defineFeature<AggregateParams>({
   inputs: (p) => [p.column, p.by].filter((c): c is string => c !== undefined),
   outputs: (p) =>
     outputNames(p).flatMap((o) => o.names.map((name) => ({ name, type: 'float64' as const, doc: `${opNameOf(o.op)} over ${windowLabel(o.window)}` }))),
+  lookback: aggregateLookback,
   build(p, ctx) {
     const keys = keyBy(ctx.step('keys'), p.by === undefined ? ctx.key : [...ctx.key, p.by]);
     const where = p.where === undefined ? undefined : ctx.predicate(p.where);

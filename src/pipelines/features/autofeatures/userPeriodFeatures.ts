@@ -109,6 +109,9 @@ export const userPeriodFeatures = defineFeature<UserPeriodParams>({
   params: userPeriodParams,
   inputs: (p) => [...p.histograms.map((h) => h.column), ...p.distinct, ...p.numeric],
   outputs: (p) => periodColumns(p).map((name) => ({ name, type: 'float64' as const })),
+  // Unbounded: a key gets a row for every period from its first one on, lags reach back periods
+  // before, and `top` histogram slots go to the first values ever seen.
+  lookback: () => Infinity,
   build(p, ctx) {
     const where = p.where === undefined ? undefined : ctx.predicate(p.where);
     return pipe(

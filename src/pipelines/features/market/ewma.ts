@@ -55,6 +55,8 @@ export const ewma = defineFeature<EwmaParams>({
     p.outputs === undefined
       ? [{ name: '', type: 'float64', doc: `EWMA of ${p.column}` }]
       : p.outputs.map((o) => ({ name: o, type: 'float64' as const, doc: `decayed ${o} of ${p.column}` })),
+  // Unbounded: every earlier event keeps a (decayed) weight.
+  lookback: () => Infinity,
   build(p, ctx) {
     const where = p.where === undefined ? undefined : ctx.predicate(p.where);
     const outputs = p.outputs ?? ['mean'];

@@ -50,6 +50,9 @@ export const ohlcv = defineFeature<OhlcvParams>({
   params: ohlcvParams,
   inputs: (p) => [p.price, p.size],
   outputs: () => FIELDS.map((name) => ({ name, type: 'float64' as const })),
+  // A bar holds the trades of its own window and starts from nothing; its rows come out in key-code
+  // order, the same in every run only when the key numbers its groups stably.
+  lookback: (p, ctx) => (ctx.stableGroups(ctx.key) ? p.window : Infinity),
   build(p, ctx) {
     const where = p.where === undefined ? undefined : ctx.predicate(p.where);
     return pipe(

@@ -109,6 +109,8 @@ export const orderBook = defineFeature<OrderBookParams>({
   params: orderBookParams,
   inputs: bookInputs,
   outputs: (p) => bookOutputs(p).map(({ name, type, doc }) => ({ name, type, ...(doc !== undefined && { doc }) })),
+  // Unbounded: the book is every level set since the last snapshot, however old.
+  lookback: () => Infinity,
   build: (p, ctx) => buildBook(p, bookOutputs(p), ctx),
 });
 
@@ -132,6 +134,8 @@ export const midPrice = defineFeature<MidPriceParams>({
   params: midPriceParams,
   inputs: bookInputs,
   outputs: () => [{ name: '', type: 'float64', doc: '(bid + ask) / 2' }],
+  // Unbounded: the book is every level set since the last snapshot, however old.
+  lookback: () => Infinity,
   build: (p, ctx) => buildBook(p, [{ out: BookOut.Mid, arg: 0 }], ctx),
 });
 
@@ -152,6 +156,8 @@ export const relativeSpread = defineFeature<MidPriceParams>({
   params: midPriceParams,
   inputs: bookInputs,
   outputs: () => [{ name: '', type: 'float64', doc: '(ask - bid) / mid' }],
+  // Unbounded: the book is every level set since the last snapshot, however old.
+  lookback: () => Infinity,
   build: (p, ctx) => buildBook(p, [{ out: BookOut.RelativeSpread, arg: 0 }], ctx),
 });
 
@@ -180,5 +186,7 @@ export const bookImbalance = defineFeature<BookImbalanceParams>({
   params: bookImbalanceParams,
   inputs: bookInputs,
   outputs: (p) => [{ name: '', type: 'float64', doc: `imbalance over the best ${p.depth} levels` }],
+  // Unbounded: the book is every level set since the last snapshot, however old.
+  lookback: () => Infinity,
   build: (p, ctx) => buildBook(p, [{ out: BookOut.Imbalance, arg: p.depth }], ctx),
 });

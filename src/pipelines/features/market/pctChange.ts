@@ -40,6 +40,9 @@ export const pctChange = defineFeature<PctChangeParams>({
   params: pctChangeParams,
   inputs: (p) => [p.column],
   outputs: (p) => [{ name: '', type: 'float64', doc: `change of ${p.column}, as a fraction` }],
+  // Unbounded: the base is the latest value at or before t - window, and the current one the latest
+  // before t; either may be arbitrarily old when a key is quiet.
+  lookback: () => Infinity,
   build(p, ctx) {
     const where = p.where === undefined ? undefined : ctx.predicate(p.where);
     return pipe(keyBy(ctx.step('keys'), ctx.key), pointInTime(ctx.step('pct_change'), 'pct_change', () => new PctChangeKernel(p.column, p.window), ctx.columns, where));

@@ -38,6 +38,8 @@ export const tradeImbalance = defineFeature<TradeImbalanceParams>({
   params: tradeImbalanceParams,
   inputs: (p) => [p.size, p.side],
   outputs: () => [{ name: '', type: 'float64', doc: 'trade-volume imbalance, -1..1' }],
+  // The trades of [t - window, t), in running sums (rounding carries over from earlier trades).
+  lookback: (p) => ({ ms: p.window, rounding: true }),
   build(p, ctx) {
     const where = p.where === undefined ? undefined : ctx.predicate(p.where);
     return pipe(keyBy(ctx.step('keys'), ctx.key), pointInTime(ctx.step('imbalance'), 'imbalance', () => new TradeImbalanceKernel(p.size, p.side, p.buy, p.window), ctx.columns, where));

@@ -40,6 +40,8 @@ export const volatility = defineFeature<VolatilityParams>({
   params: volatilityParams,
   inputs: (p) => [p.column],
   outputs: (p) => [{ name: '', type: 'float64', doc: `std of ${p.returns} returns of ${p.column}` }],
+  // Unbounded: the return into the window's oldest price reads the price before it, however old.
+  lookback: () => Infinity,
   build(p, ctx) {
     const where = p.where === undefined ? undefined : ctx.predicate(p.where);
     return pipe(keyBy(ctx.step('keys'), ctx.key), pointInTime(ctx.step('volatility'), 'volatility', () => new VolatilityKernel(p.column, p.window, p.returns === 'log'), ctx.columns, where));

@@ -65,6 +65,8 @@ export const meanGroupRate = defineFeature<GroupRateParams>({
     p.outputs === undefined
       ? [{ name: '', type: 'float64', doc: `success rate averaged over ${p.category}` }]
       : p.outputs.map((o) => ({ name: o, type: 'float64' as const, doc: o === 'mean' ? `success rate averaged over ${p.category}` : `distinct ${p.category} in the window` })),
+  // The events of [t - window, t); the sum of rates is kept incrementally (rounding carries over).
+  lookback: (p) => ({ ms: p.window, rounding: true }),
   build(p, ctx) {
     const where = p.where === undefined ? undefined : ctx.predicate(p.where);
     const success = ctx.predicate(p.success);

@@ -56,6 +56,8 @@ export const modeSum = defineFeature<ModeSumParams>({
     p.outputs === undefined
       ? [{ name: '', type: 'float64', doc: `sum of ${p.column} at the most common ${p.category}` }]
       : p.outputs.map((o) => ({ name: o, type: 'float64' as const, doc: `${o} at the most common ${p.category}` })),
+  // The events of [t - window, t); the sums per category are running sums (rounding carries over).
+  lookback: (p) => ({ ms: p.window, rounding: true }),
   build(p, ctx) {
     const where = p.where === undefined ? undefined : ctx.predicate(p.where);
     const outputs = p.outputs ?? ['sum'];
