@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Transferable } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { configureWorkerHeaps } from '../workerHeap.js';
 
 /**
  * A pool of worker threads for stateless parallel work (label assembly by time range, and the like),
@@ -85,6 +86,7 @@ export function createTaskPool(opts: TaskPoolOptions = {}): TaskPool {
   const start = (): Piscina => {
     if (closed) throw new Error('the task pool is closed');
     if (piscina !== undefined) return piscina;
+    configureWorkerHeaps();
     piscina = new Piscina({
       filename: BOOTSTRAP,
       minThreads: threads,
