@@ -1,6 +1,7 @@
 import type { BenchSuite } from '../lib/suite.js';
 import { backfillSuite } from './backfill.js';
 import { cluster } from './cluster.js';
+import { importDecode } from './importDecode.js';
 import { labelAssembly } from './labelAssembly.js';
 import { liveLatency } from './liveLatency.js';
 import { mainJob } from './mainJob.js';
@@ -23,6 +24,7 @@ export const SUITES: readonly BenchSuite[] = [
   threads,
   poolAssembly,
   backfillSuite,
+  importDecode,
   cluster,
   mainJob,
 ];

@@ -58,6 +58,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     .argument('<config>', 'feature-set YAML')
     .description("import the sources' files into the event log")
     .option('--force', 'import again even if unchanged')
+    .option('--threads <n>', 'decode CSV and JSON lines on n threads (same log; default 1)')
     .action((file: string, flags) => run(async () => (await import('./commands/import.js')).importCommand(file, flags, out))());
   program
     .command('generate')

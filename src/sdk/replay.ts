@@ -32,6 +32,8 @@ export interface ReplayOptions {
   out?: string;
   /** Import source files again even when unchanged. */
   reimport?: boolean;
+  /** Decode CSV and JSON-lines source files on this many pool threads (default 1; see importFile's `threads`). */
+  importThreads?: number;
   /** Also put the tables into the feature store, `<data_dir>/store`, replacing them there (default true). */
   store?: boolean;
   registry?: FeatureRegistry;
@@ -84,7 +86,7 @@ export async function registryFor(config: FeatureSetConfig): Promise<FeatureRegi
 export async function openSources(
   config: FeatureSetConfig,
   deadLetters: DeadLetterSink,
-  opts: Pick<ReplayOptions, 'reimport' | 'onProgress'> = {},
+  opts: Pick<ReplayOptions, 'reimport' | 'onProgress' | 'importThreads'> = {},
 ): Promise<{ logs: Record<string, SourceLog>; imports: ImportReport[] }> {
   const log = await EventLog.open(join(config.dataDir, 'log'));
   const logs: Record<string, SourceLog> = {};
@@ -99,6 +101,7 @@ export async function openSources(
       deadLetters,
       ...(s.format && { format: s.format }),
       ...(opts.reimport && { force: true }),
+      ...(opts.importThreads !== undefined && { threads: opts.importThreads }),
       onProgress: (rows) => opts.onProgress?.({ phase: 'import', rows: rowsBefore + rows, elapsedMs: Date.now() - started }),
     });
     rowsBefore += report.rows + report.deadLetters;

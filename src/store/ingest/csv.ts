@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { requireFields } from './fieldPath.js';
 import type { RowBuilder } from './rowBuilder.js';
 import type { ReadProgress } from './progress.js';
+import type { RowSink } from './rowSink.js';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -176,33 +177,46 @@ export function parseCsv(text: string, delimiter = ','): string[][] {
 }
 
 /**
- * Read a CSV file with a header row into `builder`, streaming. Empty cells are null. Row numbers in
- * dead letters are 1-based data records (the header is not counted; a record with a quoted line
- * break is still one row). A header without the time column or a key throws.
+ * The data records of a CSV file (after its header) checked into a sink, row by row: what the
+ * sequential reader and the parallel decode tasks share, so that both accept, reject and number rows
+ * alike. Rows are numbered from `firstRow + 1`; empty cells are null; a record of the wrong width, or
+ * an unterminated quoted field at the end of the input, is a dead letter.
+ *
+ * @example
+ * const rows = new CsvRows(sink, headerIndex(file, header, sink), header.length);
+ * rows.take(parser.push(text));
+ * rows.take(parser.end(), parser.unterminatedQuote);
+ * rows.row; // data records seen, good and bad
  */
-export async function readCsvFile(file: string, builder: RowBuilder, progress: ReadProgress): Promise<void> {
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  const parser = new CsvParser();
-  const values: unknown[] = new Array(builder.fields.length);
-  let index: Int32Array | undefined;
-  let width = 0;
-  let row = 0;
+export class CsvRows {
+  /** Data records taken so far (good and bad), plus `firstRow`. */
+  row: number;
+  private readonly values: unknown[];
 
-  const take = (records: string[][], lastUnterminated = false): void => {
+  constructor(
+    private readonly sink: RowSink,
+    /** Where each of the sink's fields is in a record (-1: absent). */
+    private readonly index: Int32Array,
+    /** Fields a record must have: the header's. */
+    private readonly width: number,
+    firstRow = 0,
+  ) {
+    this.values = new Array(sink.fields.length);
+    this.row = firstRow;
+  }
+
+  /** Check `records` into the sink; `lastUnterminated`: the last one ended inside a quoted field. */
+  take(records: string[][], lastUnterminated = false): void {
+    const { sink, index, width, values } = this;
     for (let r = 0; r < records.length; r++) {
       const rec = records[r]!;
-      if (index === undefined) {
-        index = headerIndex(file, rec, builder);
-        width = rec.length;
-        continue;
-      }
-      row++;
+      const row = ++this.row;
       if (lastUnterminated && r === records.length - 1) {
-        builder.reject(row, 'malformed line: unterminated quoted field', rec.join(','));
+        sink.reject(row, 'malformed line: unterminated quoted field', rec.join(','));
         continue;
       }
       if (rec.length !== width) {
-        builder.reject(row, `malformed line: expected ${width} fields, got ${rec.length}`, rec.join(','));
+        sink.reject(row, `malformed line: expected ${width} fields, got ${rec.length}`, rec.join(','));
         continue;
       }
       for (let k = 0; k < values.length; k++) {
@@ -210,9 +224,28 @@ export async function readCsvFile(file: string, builder: RowBuilder, progress: R
         const cell = at < 0 ? undefined : rec[at]!;
         values[k] = cell === '' ? null : cell;
       }
-      const reason = builder.tryAdd(values);
-      if (reason !== undefined) builder.reject(row, reason, rec.join(','));
+      const reason = sink.tryAdd(values);
+      if (reason !== undefined) sink.reject(row, reason, rec.join(','));
     }
+  }
+}
+
+/**
+ * Read a CSV file with a header row into `builder`, streaming. Empty cells are null. Row numbers in
+ * dead letters are 1-based data records (the header is not counted; a record with a quoted line
+ * break is still one row). A header without the time column or a key throws.
+ */
+export async function readCsvFile(file: string, builder: RowBuilder, progress: ReadProgress): Promise<void> {
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  const parser = new CsvParser();
+  let rows: CsvRows | undefined;
+
+  const take = (records: string[][], lastUnterminated = false): void => {
+    if (rows === undefined && records.length > 0) {
+      const header = records.shift()!;
+      rows = new CsvRows(builder, headerIndex(file, header, builder), header.length);
+    }
+    rows?.take(records, lastUnterminated);
   };
 
   let first = true;
@@ -223,23 +256,26 @@ export async function readCsvFile(file: string, builder: RowBuilder, progress: R
       first = false;
       take(parser.push(text));
       await builder.drain();
-      progress(row, stream.bytesRead);
+      progress(rows?.row ?? 0, stream.bytesRead);
     }
   } finally {
     stream.destroy();
   }
   take(parser.end(), parser.unterminatedQuote);
-  if (index === undefined) throw new Error(`${file}: the CSV file is empty (no header row)`);
-  progress(row, stream.bytesRead);
+  if (rows === undefined) throw new Error(`${file}: the CSV file is empty (no header row)`);
+  progress(rows.row, stream.bytesRead);
 }
 
-/** Where each of the builder's fields is in the header (-1: absent, read as null). */
-function headerIndex(file: string, header: string[], builder: RowBuilder): Int32Array {
+/**
+ * Where each of the sink's fields is in the header (-1: absent, read as null).
+ * @throws Error naming the file when the header lacks the time column or a key
+ */
+export function headerIndex(file: string, header: string[], sink: Pick<RowSink, 'fields' | 'required'>): Int32Array {
   const names = header.map((h) => h.trim());
-  const index = new Int32Array(builder.fields.length);
-  builder.fields.forEach((f, k) => {
+  const index = new Int32Array(sink.fields.length);
+  sink.fields.forEach((f, k) => {
     index[k] = names.indexOf(f);
   });
-  requireFields(file, 'the CSV header', builder.fields, builder.required, Array.from(index), names);
+  requireFields(file, 'the CSV header', sink.fields, sink.required, Array.from(index), names);
   return index;
 }

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { fieldPath, valueAtPath } from './fieldPath.js';
+import { fieldPath, valueAtPath, type FieldPath } from './fieldPath.js';
 import { messageOf, type ReadProgress } from './progress.js';
 import type { RowBuilder } from './rowBuilder.js';
+import type { RowSink } from './rowSink.js';
 
 /**
  * Split streamed text into lines (LF or CRLF). Lines are handed out one piece of text at a time,
@@ -26,6 +27,58 @@ export class LineSplitter {
 }
 
 /**
+ * JSON lines checked into a sink, line by line: what the sequential reader and the parallel decode
+ * tasks share. Lines are numbered from `firstLine + 1`, blank ones included (they are skipped, not
+ * rejected); a line that is not a JSON object is a dead letter. Column names that are dotted paths
+ * reach into nested objects (`attributes.page`).
+ *
+ * @example
+ * const lines = new JsonLines(sink);
+ * lines.take(splitter.push(text));
+ * lines.take(splitter.end());
+ * lines.line; // lines seen
+ */
+export class JsonLines {
+  /** Lines taken so far (blank ones too), plus `firstLine`. */
+  line: number;
+  private readonly paths: FieldPath[];
+  private readonly values: unknown[];
+
+  constructor(
+    private readonly sink: RowSink,
+    firstLine = 0,
+  ) {
+    this.paths = sink.fields.map(fieldPath);
+    this.values = new Array(this.paths.length);
+    this.line = firstLine;
+  }
+
+  /** Check `lines` (without their LF; a CR before it is dropped here) into the sink. */
+  take(lines: string[]): void {
+    const { sink, paths, values } = this;
+    for (const raw of lines) {
+      const line = ++this.line;
+      const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (text.trim() === '') continue;
+      let obj: unknown;
+      try {
+        obj = JSON.parse(text);
+      } catch (err) {
+        sink.reject(line, `malformed line: ${messageOf(err)}`, text);
+        continue;
+      }
+      if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+        sink.reject(line, 'malformed line: not a JSON object', text);
+        continue;
+      }
+      for (let k = 0; k < paths.length; k++) values[k] = valueAtPath(obj as Record<string, unknown>, paths[k]!);
+      const reason = sink.tryAdd(values);
+      if (reason !== undefined) sink.reject(line, reason, text);
+    }
+  }
+}
+
+/**
  * Read JSON lines (one object a line) into `builder`, streaming. Blank lines are skipped. Column names
  * that are dotted paths reach into nested objects (`attributes.page`). Row numbers in dead letters are
  * 1-based line numbers of the file, so that blank lines count and an editor finds the line.
@@ -33,44 +86,20 @@ export class LineSplitter {
 export async function readJsonLinesFile(file: string, builder: RowBuilder, progress: ReadProgress): Promise<void> {
   const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
   const splitter = new LineSplitter();
-  const paths = builder.fields.map(fieldPath);
-  const values: unknown[] = new Array(paths.length);
-  let line = 0;
-
-  const take = (lines: string[]): void => {
-    for (const raw of lines) {
-      line++;
-      const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      if (text.trim() === '') continue;
-      let obj: unknown;
-      try {
-        obj = JSON.parse(text);
-      } catch (err) {
-        builder.reject(line, `malformed line: ${messageOf(err)}`, text);
-        continue;
-      }
-      if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-        builder.reject(line, 'malformed line: not a JSON object', text);
-        continue;
-      }
-      for (let k = 0; k < paths.length; k++) values[k] = valueAtPath(obj as Record<string, unknown>, paths[k]!);
-      const reason = builder.tryAdd(values);
-      if (reason !== undefined) builder.reject(line, reason, text);
-    }
-  };
+  const lines = new JsonLines(builder);
 
   let first = true;
   try {
     for await (const chunk of stream as AsyncIterable<string>) {
       const text = first && chunk.charCodeAt(0) === 0xfeff ? chunk.slice(1) : chunk;
       first = false;
-      take(splitter.push(text));
+      lines.take(splitter.push(text));
       await builder.drain();
-      progress(line, stream.bytesRead);
+      progress(lines.line, stream.bytesRead);
     }
   } finally {
     stream.destroy();
   }
-  take(splitter.end());
-  progress(line, stream.bytesRead);
+  lines.take(splitter.end());
+  progress(lines.line, stream.bytesRead);
 }

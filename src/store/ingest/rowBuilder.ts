@@ -3,10 +3,9 @@ import type { TimeFormat } from '../../pipelines/data/time.js';
 import { reasonKind, type DeadLetterSink } from '../deadLetter.js';
 import type { SourceLog } from '../log/sourceLog.js';
 import { RowColumns } from './rowColumns.js';
+import { cutRaw, type RowSink } from './rowSink.js';
 
 export const DEFAULT_IMPORT_BATCH_ROWS = 65_536;
-/** Raw input kept in a dead letter is cut to this many characters. */
-const MAX_RAW = 4096;
 
 export interface RowBuilderOptions {
   /** The input file, for dead letters. */
@@ -30,7 +29,7 @@ export interface RowBuilderOptions {
  * if (reason !== undefined) b.reject(1, reason);
  * await b.finish();
  */
-export class RowBuilder {
+export class RowBuilder implements RowSink {
   /** Input names in the order `tryAdd` wants them: the time column, then the stored columns. */
   readonly fields: readonly string[];
   /** Fields every input must have: the time column and the keys. */
@@ -81,8 +80,19 @@ export class RowBuilder {
       reason,
       file: this.opts.file,
       row,
-      ...(raw !== undefined && { raw: raw.length > MAX_RAW ? raw.slice(0, MAX_RAW) : raw }),
+      ...(raw !== undefined && { raw: cutRaw(raw) }),
     });
+  }
+
+  /**
+   * Add rows a parallel decoder already checked, as one batch on the log's own dictionaries (see
+   * parallel/appendRange.ts). Only for readers that do not also call `tryAdd`: the batch goes after
+   * the batches built so far.
+   */
+  addChecked(batch: Batch): void {
+    if (batch.length === 0) return;
+    this.ready.push(batch);
+    this.rows += batch.length;
   }
 
   /** Append the full batches built so far to the log, in order. */

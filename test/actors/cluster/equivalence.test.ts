@@ -1,11 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../../../src/actors/cluster/localCluster.js';
-import { loadConfig, parseConfig } from '../../../src/sdk/config/loadConfig.js';
+import { parseConfig } from '../../../src/sdk/config/loadConfig.js';
 import type { FeatureSetConfig } from '../../../src/sdk/config/types.js';
 import { replay } from '../../../src/sdk/replay.js';
-import { generateSamples, SAMPLE_DOMAINS } from '../../../src/sdk/samples/index.js';
+import { SAMPLE_DOMAINS } from '../../../src/sdk/samples/index.js';
+import { sampleDomainConfig } from '../../fixtures/sampleDomainConfig.js';
 import { ARROYO_DIR, CARS, IMPULSE } from '../../fixtures/arroyoConfigs.js';
 import { tempDir } from '../../helpers/tables.js';
 import { expectSameOutput } from '../threads/helpers.js';
@@ -44,11 +44,7 @@ async function expectClusterEqualsLocal(name: string, config: FeatureSetConfig, 
 describe('cluster executor (3 node processes) gives the same tables as local', () => {
   for (const domain of SAMPLE_DOMAINS) {
     it(`${domain}`, async () => {
-      await generateSamples(domain, join(tmp.dir, 'data', 'samples', domain), { scale: 0.05 });
-      mkdirSync(join(tmp.dir, 'configs'), { recursive: true });
-      const file = join(tmp.dir, 'configs', `${domain}.yaml`);
-      writeFileSync(file, readFileSync(join('configs', `${domain}.yaml`)));
-      await expectClusterEqualsLocal(domain, loadConfig(file, { dataDir: join(tmp.dir, 'state', domain) }), 1000);
+      await expectClusterEqualsLocal(domain, await sampleDomainConfig(tmp.dir, domain), 1000);
     }, 180_000);
   }
   for (const [name, text] of [['cars', CARS], ['impulse', IMPULSE]] as const) {

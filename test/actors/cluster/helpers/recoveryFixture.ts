@@ -1,14 +1,13 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { runInProcess } from '../../../../src/actors/inProcess.js';
 import { compileFeatureSet, type CompiledFeatureSet } from '../../../../src/pipelines/compile/compileFeatureSet.js';
 import { concatBatches, sliceBatch, type Batch } from '../../../../src/pipelines/data/batch.js';
 import { createRuntime } from '../../../../src/pipelines/runtime/context.js';
-import { loadConfig } from '../../../../src/sdk/config/loadConfig.js';
 import type { FeatureSetConfig } from '../../../../src/sdk/config/types.js';
 import { openSources, registryFor } from '../../../../src/sdk/replay.js';
-import { generateSamples, type SampleDomain } from '../../../../src/sdk/samples/index.js';
+import type { SampleDomain } from '../../../../src/sdk/samples/index.js';
+import { sampleDomainConfig } from '../../../fixtures/sampleDomainConfig.js';
 import { DeadLetterSink } from '../../../../src/store/deadLetter.js';
 
 /** A domain's sample events in small batches (so a run has many points to be killed at), and the golden tables of one thread. */
@@ -21,11 +20,7 @@ export interface RecoveryFixture {
 }
 
 export async function recoveryFixture(domain: SampleDomain, dir: string, batchRows: number, scale = 0.05): Promise<RecoveryFixture> {
-  await generateSamples(domain, join(dir, 'data', 'samples', domain), { scale });
-  mkdirSync(join(dir, 'configs'), { recursive: true });
-  const file = join(dir, 'configs', `${domain}.yaml`);
-  writeFileSync(file, readFileSync(join('configs', `${domain}.yaml`)));
-  const config = loadConfig(file, { dataDir: join(dir, 'state') });
+  const config = await sampleDomainConfig(dir, domain, { scale, dataDir: join(dir, 'state') });
   const compiled = compileFeatureSet(config, await registryFor(config));
   const { logs } = await openSources(config, new DeadLetterSink(join(dir, 'deadletter')));
   const sources: Record<string, Batch[]> = {};

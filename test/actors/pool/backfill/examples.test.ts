@@ -1,12 +1,12 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeSharedTaskPools } from '../../../../src/actors/pool/taskPool.js';
 import { backfill } from '../../../../src/sdk/backfill.js';
-import { loadConfig, parseConfig } from '../../../../src/sdk/config/loadConfig.js';
+import { parseConfig } from '../../../../src/sdk/config/loadConfig.js';
 import type { FeatureSetConfig } from '../../../../src/sdk/config/types.js';
 import { replay, type ReplaySummary } from '../../../../src/sdk/replay.js';
-import { generateSamples, SAMPLE_DOMAINS } from '../../../../src/sdk/samples/index.js';
+import { SAMPLE_DOMAINS } from '../../../../src/sdk/samples/index.js';
+import { sampleDomainConfig } from '../../../fixtures/sampleDomainConfig.js';
 import { ARROYO_DIR, CARS, IMPULSE } from '../../../fixtures/arroyoConfigs.js';
 import { tempDir } from '../../../helpers/tables.js';
 import { expectSameAsReplay } from './helpers/compare.js';
@@ -47,11 +47,7 @@ async function checkRanges(config: FeatureSetConfig, full: ReplaySummary, label:
 describe('backfill equals a full replay: example configs', () => {
   for (const domain of SAMPLE_DOMAINS) {
     it(`${domain}`, async () => {
-      await generateSamples(domain, join(tmp.dir, 'data', 'samples', domain), { scale: 0.05 });
-      mkdirSync(join(tmp.dir, 'configs'), { recursive: true });
-      const file = join(tmp.dir, 'configs', `${domain}.yaml`);
-      writeFileSync(file, readFileSync(join('configs', `${domain}.yaml`)));
-      const config = loadConfig(file, { dataDir: join(tmp.dir, 'state', domain) });
+      const config = await sampleDomainConfig(tmp.dir, domain);
       const full = await replay(config, { out: join(tmp.dir, 'out', domain), store: false });
       expect(full.tables.length).toBeGreaterThan(2);
       await checkRanges(config, full, domain);
