@@ -3,6 +3,7 @@ import { featureMatrix } from '../../store/labels/featureMatrix.js';
 import { SET_METADATA } from '../../store/labels/setMetadata.js';
 import { MATRIX_COLUMN } from '../../store/labels/setTable.js';
 import { tf } from './tf.js';
+import { seededRandom } from '../seededRandom.js';
 
 /** A feature-label set read for training: views over the Arrow table, nothing copied but the label and time (Float64 → their own arrays). */
 export interface SetData {
@@ -141,17 +142,6 @@ export function timeSplit(time: Float64Array, label: Float64Array, validationFra
   return { train: Int32Array.from(train), validation: Int32Array.from(validation), cutoffMs, embargoed };
 }
 
-/** A small seeded generator (mulberry32), so shuffles repeat. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A Fisher–Yates shuffle of a copy of `rows` (row indices; the data never moves). */
 export function permute(rows: Int32Array, random: () => number): Int32Array {

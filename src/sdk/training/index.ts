@@ -5,7 +5,8 @@
  * inference sets, and scoring a live run's feature rows online. See docs/training.md.
  */
 export { tf, useBackend, type TrainingBackend } from './tf.js';
-export { batchDataset, permute, readSet, seededRandom, timeSplit, toTensors, type BatchOptions, type SetData, type TimeSplit } from './bridge.js';
+export { seededRandom } from '../seededRandom.js';
+export { batchDataset, permute, readSet, timeSplit, toTensors, type BatchOptions, type SetData, type TimeSplit } from './bridge.js';
 export { columnOrder, fitPreprocessing, inputWidth, modelInputsFn, preprocessFn, type ModelInputsFn, type PreprocessFn, type Preprocessing } from './preprocess.js';
 export {
   categoryColumn,

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { Dictionary } from '../../../src/pipelines/data/dictionary.js';
 import { parseExpression } from '../../../src/pipelines/expressions/index.js';
 import { batchOf, num, str, values } from './helpers.js';
+import { seededRandom } from '../../../src/sdk/seededRandom.js';
 
 // ---- test-side AST -------------------------------------------------------------------------------
 
@@ -203,15 +204,8 @@ interface Noise {
 }
 
 function noise(seed: number): Noise {
-  // mulberry32: a tiny seeded generator so the noise replays with the counterexample.
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  // Seeded, so the noise replays with the counterexample.
+  const next = seededRandom(seed);
   const spaces = [' ', ' ', ' ', '', '  ', '\n', '\t', ' \r\n '];
   return { parens: () => next() < 0.15, space: () => spaces[Math.floor(next() * spaces.length)]! };
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { OpSpec } from '../../../../src/pipelines/aggregations/catalog.js';
+import { seededRandom } from '../../../../src/sdk/seededRandom.js';
 
 const QS = [0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1];
 
@@ -14,13 +15,4 @@ export const newOpArb: fc.Arbitrary<OpSpec> = fc.oneof(
 );
 
 /** A small deterministic PRNG for test data. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const mulberry32 = seededRandom;

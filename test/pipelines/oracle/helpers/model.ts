@@ -6,6 +6,7 @@
  * cannot make it agree.
  */
 import { writeFileSync } from 'node:fs';
+import { seededRandom } from '../../../../src/sdk/seededRandom.js';
 
 export type Op = 'count' | 'sum' | 'mean' | 'variance' | 'std' | 'min' | 'max' | 'first' | 'last' | 'count_distinct';
 export const ALL_OPS: readonly Op[] = ['count', 'sum', 'mean', 'variance', 'std', 'min', 'max', 'first', 'last', 'count_distinct'];
@@ -239,13 +240,4 @@ export function agrees(op: Op, a: number | null, b: number | null, tol = 1e-9): 
 }
 
 /** A small deterministic PRNG (mulberry32), for the fixed larger cases. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;

@@ -1,7 +1,7 @@
 import type { Table } from 'apache-arrow';
 import { dictColumn, float64Column } from '../../../../src/pipelines/data/column.js';
 import { Dictionary } from '../../../../src/pipelines/data/dictionary.js';
-import { seededRandom } from '../../../../src/sdk/training/bridge.js';
+import { seededRandom } from '../../../../src/sdk/seededRandom.js';
 import { buildFeatureMatrix } from '../../../../src/store/labels/featureMatrix.js';
 import { SET_METADATA } from '../../../../src/store/labels/setMetadata.js';
 import { setTable } from '../../../../src/store/labels/setTable.js';
