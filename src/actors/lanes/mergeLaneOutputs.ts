@@ -1,5 +1,5 @@
 import type { CompiledFeatureSet, FeatureNode, TablePlan } from '../../pipelines/compile/compileFeatureSet.js';
-import { concatBatches, sliceBatch, takeBatch, type Batch } from '../../pipelines/data/batch.js';
+import { concatBatches, gatherRows, sliceBatch, takeBatch, type Batch } from '../../pipelines/data/batch.js';
 import { takeColumn, type Column } from '../../pipelines/data/column.js';
 import type { Dictionary } from '../../pipelines/data/dictionary.js';
 import { KeySpace } from '../../pipelines/data/keySpace.js';
@@ -29,9 +29,7 @@ export function mergeLaneOutputs(
   onOutput: (table: string, batch: Batch) => void,
   chunk: number,
 ): void {
-  const emit = (table: string, b: Batch) => {
-    for (let at = 0; at < b.length; at += chunk) onOutput(table, sliceBatch(b, at, Math.min(b.length, at + chunk)));
-  };
+  const emit = inChunks(onOutput, chunk);
   for (const t of compiled.tables) {
     if (t.kind === 'windows') {
       mergeWindowTable(compiled, lanes, collected, keyOrders, t, emit);
@@ -43,7 +41,8 @@ export function mergeLaneOutputs(
     const perWorker = (collected[primary.id]!.get(t.source) ?? []).map((bs) => concatBatches(bs)).filter((b) => b.length > 0);
     if (perWorker.length === 0) continue;
     // One worker's rows are in order already.
-    const merged = perWorker.length === 1 ? perWorker[0]! : gatherParts(perWorker, mergeSorted(perWorker));
+    const order = perWorker.length === 1 ? undefined : mergeSorted(perWorker);
+    const merged = order === undefined ? perWorker[0]! : gatherRows(perWorker, order.part, order.index);
     const rowNo = rowColumn(merged);
     const nodes = compiled.nodes.filter((n) => n.source === t.source && n.kind === 'pointInTime');
     const featureColumns = new Set(nodes.flatMap((n) => [...n.columns.values()].flat()));
@@ -97,9 +96,7 @@ export function mergeWindowTables(
   onOutput: (table: string, batch: Batch) => void,
   chunk: number,
 ): void {
-  const emit = (table: string, b: Batch) => {
-    for (let at = 0; at < b.length; at += chunk) onOutput(table, sliceBatch(b, at, Math.min(b.length, at + chunk)));
-  };
+  const emit = inChunks(onOutput, chunk);
   for (const t of compiled.tables) if (t.kind === 'windows') mergeWindowTable(compiled, lanes, collected, keyOrders, t, emit);
 }
 
@@ -202,44 +199,9 @@ function mergeSorted(parts: readonly Batch[]): { part: Uint16Array; index: Int32
   return { part, index };
 }
 
-/** The rows `(part[i], index[i])` of several batches with the same columns, gathered into one batch (one copy). */
-function gatherParts(parts: readonly Batch[], at: { part: Uint16Array; index: Int32Array }): Batch {
-  const { part, index } = at;
-  const n = part.length;
-  const gather = <T extends Float64Array | Int32Array | Uint8Array>(srcs: T[], out: T): T => {
-    for (let i = 0; i < n; i++) out[i] = srcs[part[i]!]![index[i]!]!;
-    return out;
+/** `onOutput` for batches of at most `chunk` rows (views). */
+function inChunks(onOutput: (table: string, batch: Batch) => void, chunk: number): (table: string, b: Batch) => void {
+  return (table, b) => {
+    for (let at = 0; at < b.length; at += chunk) onOutput(table, sliceBatch(b, at, Math.min(b.length, at + chunk)));
   };
-  const time = gather(parts.map((p) => p.time), new Float64Array(n));
-  const offsets = parts.every((p) => p.offsets !== undefined) ? gather(parts.map((p) => p.offsets!), new Float64Array(n)) : undefined;
-  const columns: Record<string, Column> = {};
-  for (const [name, first] of Object.entries(parts[0]!.columns)) {
-    const cols = parts.map((p) => {
-      const c = p.columns[name];
-      if (c === undefined || c.type !== first.type) throw new Error(`lane merge: column ${name} differs between workers' outputs`);
-      return c;
-    });
-    let validity: Uint8Array | undefined;
-    if (cols.some((c) => c.validity !== undefined)) {
-      validity = new Uint8Array((n + 7) >> 3);
-      for (let i = 0; i < n; i++) {
-        const v = cols[part[i]!]!.validity;
-        const j = index[i]!;
-        if (v === undefined || ((v[j >> 3]! >> (j & 7)) & 1) === 1) validity[i >> 3]! |= 1 << (i & 7);
-      }
-    }
-    const nulls = validity === undefined ? {} : { validity };
-    if (first.type === 'dictionary') {
-      const dcols = cols as Extract<Column, { type: 'dictionary' }>[];
-      if (dcols.some((c) => c.dictionary !== first.dictionary)) throw new Error(`lane merge: column ${name} has different dictionaries in workers' outputs`);
-      columns[name] = { type: 'dictionary', codes: gather(dcols.map((c) => c.codes), new Int32Array(n)), dictionary: first.dictionary, ...nulls };
-    } else if (first.type === 'int32') {
-      columns[name] = { type: 'int32', values: gather(cols.map((c) => (c as typeof first).values), new Int32Array(n)), ...nulls };
-    } else if (first.type === 'bool') {
-      columns[name] = { type: 'bool', values: gather(cols.map((c) => (c as typeof first).values), new Uint8Array(n)), ...nulls };
-    } else {
-      columns[name] = { type: first.type, values: gather(cols.map((c) => (c as typeof first).values), new Float64Array(n)), ...nulls };
-    }
-  }
-  return { length: n, time, columns, ...(offsets && { offsets }) };
 }

@@ -1,8 +1,7 @@
 import { Subject } from 'rxjs';
 import type { CompiledFeatureSet, FeatureNode } from '../../pipelines/compile/compileFeatureSet.js';
-import { sliceBatch, type Batch } from '../../pipelines/data/batch.js';
+import { gatherRows, sliceBatch, type Batch } from '../../pipelines/data/batch.js';
 import type { Column } from '../../pipelines/data/column.js';
-import { Dictionary } from '../../pipelines/data/dictionary.js';
 import { allocValidity, type Validity } from '../../pipelines/data/validity.js';
 import { parseExpression } from '../../pipelines/expressions/index.js';
 import { deriveColumns } from '../../pipelines/operators/deriveColumns.js';
@@ -504,58 +503,4 @@ function listed(rows: Float64Array): Released {
     if (r > max) max = r;
   }
   return { rows, minRow: min, maxRow: max };
-}
-
-/** Rows `(part[i], index[i])` of batches with the same columns, gathered into one batch. */
-function gatherRows(parts: readonly Batch[], part: Int32Array, index: Int32Array): Batch {
-  const n = part.length;
-  const first = parts[0]!;
-  const f64 = (srcs: readonly Float64Array[]) => {
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) out[i] = srcs[part[i]!]![index[i]!]!;
-    return out;
-  };
-  const time = f64(parts.map((p) => p.time));
-  const offsets = parts.every((p) => p.offsets !== undefined) ? f64(parts.map((p) => p.offsets!)) : undefined;
-  const columns: Record<string, Column> = {};
-  for (const [name, c0] of Object.entries(first.columns)) {
-    const cols = parts.map((p) => {
-      const c = p.columns[name];
-      if (c === undefined || c.type !== c0.type) throw new Error(`events table: column ${name} differs between batches of the source`);
-      return c;
-    });
-    let validity: Validity | undefined;
-    if (cols.some((c) => c.validity !== undefined)) {
-      validity = allocValidity(n, false);
-      for (let i = 0; i < n; i++) {
-        const v = cols[part[i]!]!.validity;
-        const j = index[i]!;
-        if (v === undefined || ((v[j >> 3]! >> (j & 7)) & 1) === 1) validity[i >> 3]! |= 1 << (i & 7);
-      }
-    }
-    const nulls = validity === undefined ? {} : { validity };
-    if (c0.type === 'dictionary') {
-      const dcols = cols as Extract<Column, { type: 'dictionary' }>[];
-      const codes = new Int32Array(n);
-      if (dcols.every((c) => c.dictionary === c0.dictionary)) {
-        for (let i = 0; i < n; i++) codes[i] = dcols[part[i]!]!.codes[index[i]!]!;
-        columns[name] = { type: 'dictionary', codes, dictionary: c0.dictionary, ...nulls };
-      } else {
-        // Batches over dictionaries of their own: one new dictionary for the gathered rows.
-        const dictionary = new Dictionary();
-        for (let i = 0; i < n; i++) {
-          const c = dcols[part[i]!]!;
-          const code = c.codes[index[i]!]!;
-          codes[i] = code >= 0 && code < c.dictionary.size ? dictionary.encode(c.dictionary.decode(code)) : code;
-        }
-        columns[name] = { type: 'dictionary', codes, dictionary, ...nulls };
-      }
-    } else {
-      const srcs = cols.map((c) => (c as Exclude<Column, { type: 'dictionary' }>).values);
-      const values = new (srcs[0]!.constructor as new (n: number) => Float64Array | Int32Array | Uint8Array)(n);
-      for (let i = 0; i < n; i++) values[i] = srcs[part[i]!]![index[i]!]!;
-      columns[name] = { type: c0.type, values, ...nulls } as Column;
-    }
-  }
-  return { length: n, time, columns, ...(offsets && { offsets }) };
 }

@@ -1,5 +1,6 @@
 import { type Column, columnLength, concatColumns, sliceColumn, takeColumn } from './column.js';
 import { Dictionary } from './dictionary.js';
+import { allocValidity, type Validity } from './validity.js';
 
 /**
  * A columnar micro-batch of events: the unit that moves through every pipeline.
@@ -109,6 +110,68 @@ export function concatBatches(parts: readonly Batch[]): Batch {
 
 /** Dictionaries up to this size go into a checkpoint whole; larger ones only with the codes used. */
 const WHOLE_DICTIONARY_MAX = 4096;
+
+/**
+ * Rows `(part[i], index[i])` of batches with the same columns, gathered into one batch (a k-way
+ * merge's output). Dictionary columns over one dictionary keep it; over several, the gathered rows
+ * get a new dictionary of the values they use.
+ *
+ * @example
+ * // b's row 0, then a's row 1
+ * const merged = gatherRows([a, b], Int32Array.of(1, 0), Int32Array.of(0, 1));
+ */
+export function gatherRows(parts: readonly Batch[], part: Int32Array | Uint16Array, index: Int32Array): Batch {
+  const n = part.length;
+  const first = parts[0]!;
+  const f64 = (srcs: readonly Float64Array[]) => {
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = srcs[part[i]!]![index[i]!]!;
+    return out;
+  };
+  const time = f64(parts.map((p) => p.time));
+  const offsets = parts.every((p) => p.offsets !== undefined) ? f64(parts.map((p) => p.offsets!)) : undefined;
+  const columns: Record<string, Column> = {};
+  for (const [name, c0] of Object.entries(first.columns)) {
+    const cols = parts.map((p) => {
+      const c = p.columns[name];
+      if (c === undefined || c.type !== c0.type) throw new Error(`gatherRows: column ${name} differs between the batches`);
+      return c;
+    });
+    let validity: Validity | undefined;
+    if (cols.some((c) => c.validity !== undefined)) {
+      validity = allocValidity(n, false);
+      for (let i = 0; i < n; i++) {
+        const v = cols[part[i]!]!.validity;
+        const j = index[i]!;
+        if (v === undefined || ((v[j >> 3]! >> (j & 7)) & 1) === 1) validity[i >> 3]! |= 1 << (i & 7);
+      }
+    }
+    const nulls = validity === undefined ? {} : { validity };
+    if (c0.type === 'dictionary') {
+      const dcols = cols as Extract<Column, { type: 'dictionary' }>[];
+      const codes = new Int32Array(n);
+      if (dcols.every((c) => c.dictionary === c0.dictionary)) {
+        for (let i = 0; i < n; i++) codes[i] = dcols[part[i]!]!.codes[index[i]!]!;
+        columns[name] = { type: 'dictionary', codes, dictionary: c0.dictionary, ...nulls };
+      } else {
+        // Batches over dictionaries of their own: one new dictionary for the gathered rows.
+        const dictionary = new Dictionary();
+        for (let i = 0; i < n; i++) {
+          const c = dcols[part[i]!]!;
+          const code = c.codes[index[i]!]!;
+          codes[i] = code >= 0 && code < c.dictionary.size ? dictionary.encode(c.dictionary.decode(code)) : code;
+        }
+        columns[name] = { type: 'dictionary', codes, dictionary, ...nulls };
+      }
+    } else {
+      const srcs = cols.map((c) => (c as Exclude<Column, { type: 'dictionary' }>).values);
+      const values = new (srcs[0]!.constructor as new (n: number) => Float64Array | Int32Array | Uint8Array)(n);
+      for (let i = 0; i < n; i++) values[i] = srcs[part[i]!]![index[i]!]!;
+      columns[name] = { type: c0.type, values, ...nulls } as Column;
+    }
+  }
+  return { length: n, time, columns, ...(offsets && { offsets }) };
+}
 
 /**
  * A batch as plain data for a checkpoint: typed arrays as they are, each dictionary as its values,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { concatBatches, makeBatch, sliceBatch, takeBatch, watermarkBatch, type Batch } from '../../../src/pipelines/data/batch.js';
+import { concatBatches, gatherRows, makeBatch, sliceBatch, takeBatch, watermarkBatch, type Batch } from '../../../src/pipelines/data/batch.js';
 import { valueAt, type Column } from '../../../src/pipelines/data/column.js';
 import { Dictionary } from '../../../src/pipelines/data/dictionary.js';
 import { allocValidity, setValid } from '../../../src/pipelines/data/validity.js';
@@ -77,4 +77,20 @@ describe('Dictionary', () => {
     // A number and its string are different values.
     expect(d.encode('3')).toBe(4);
   });
+
+  it('gatherRows picks (part, index) rows of several batches, over one or several dictionaries (property)', () => {
+    fc.assert(
+      fc.property(rowsArb, rowsArb, fc.boolean(), fc.array(fc.nat(), { maxLength: 60 }), (ra, rb, shared, picks) => {
+        fc.pre(ra.length > 0 && rb.length > 0);
+        const d = new Dictionary();
+        const parts = [batchOf(ra, d), batchOf(rb, shared ? d : new Dictionary())];
+        const part = Int32Array.from(picks, (p) => p & 1);
+        const index = Int32Array.from(picks, (p, k) => (p >> 1) % parts[part[k]!]!.length);
+        const got = gatherRows(parts, part, index);
+        const expected = Array.from(part, (p, k) => rows(parts[p]!)[index[k]!]);
+        expect(rows(got)).toEqual(expected);
+      }),
+    );
+  });
 });
+
